@@ -1,0 +1,181 @@
+"""The sink stage: deliver events to PostHog and account for every one of them.
+
+The official client sends in batches with explicit uuids. Its failures reach us only through
+`on_error` (the batch is then dropped) or a `None` from `capture`, so we keep a ledger: every event
+ends delivered or failed. Whatever the client could not deliver goes once more through a raw
+`/batch/` POST that retries transient errors, honours `Retry-After` and splits a batch on 413.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import requests
+from posthog import Posthog
+
+from gps import __version__
+from gps.errors import CredentialsError
+from gps.model import Event
+
+BATCH_SIZE = 100
+RAW_ATTEMPTS = 4
+MAX_RETRY_AFTER = 30.0
+RETRYABLE = {408, 429, 500, 502, 503, 504}
+KEY_REJECTED = {401, 403}
+
+logging.getLogger("posthog").setLevel(logging.CRITICAL)  # we report failures ourselves
+
+
+@dataclass
+class Delivery:
+    """The ledger's verdict: which uuids reached PostHog and why the others did not."""
+
+    delivered: set[str] = field(default_factory=set)
+    failed: dict[str, str] = field(default_factory=dict)  # uuid -> reason
+
+
+class KeyRejected(Exception):
+    """PostHog refused the project API key."""
+
+
+def wire_event(event: Event) -> dict:
+    """An event as `/batch/` expects it."""
+    return {
+        "event": event.event,
+        "distinct_id": event.distinct_id,
+        "uuid": event.uuid,
+        "timestamp": event.timestamp.astimezone(timezone.utc).isoformat(),
+        "properties": {**event.properties, "$lib": "gps", "$lib_version": __version__},
+    }
+
+
+class PosthogSink:
+    """Delivers events through the posthog client, then through raw capture for what it dropped."""
+
+    def __init__(self, api_key: str, host: str, historical: bool, timeout: float,
+                 max_retries: int = 3, backoff: float = 1.0):
+        self.api_key = api_key
+        self.host = host.rstrip("/")
+        self.historical = historical
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.requests_made = 0
+
+    # -- the official client ---------------------------------------------------------------------
+
+    def _client_pass(self, events: list[Event]) -> set[str]:
+        """Send through posthog; return the uuids it did not deliver."""
+        lost: set[str] = set()
+        lock = threading.Lock()
+
+        def on_error(exc: Exception, batch: list[dict]) -> None:
+            with lock:
+                lost.update(str(item.get("uuid")) for item in batch)
+
+        client = Posthog(self.api_key, host=self.host, historical_migration=self.historical,
+                         gzip=True, max_retries=self.max_retries, on_error=on_error,
+                         flush_at=BATCH_SIZE, timeout=self.timeout, capture_mode="v0",
+                         disable_geoip=True, enable_exception_autocapture=False)
+        try:
+            for event in events:
+                returned = client.capture(event.event, distinct_id=event.distinct_id,
+                                          properties=dict(event.properties),
+                                          timestamp=event.timestamp, uuid=event.uuid)
+                if returned != event.uuid:
+                    with lock:
+                        lost.add(event.uuid)
+        finally:
+            client.shutdown()
+        return lost
+
+    # -- raw capture fallback --------------------------------------------------------------------
+
+    def _post(self, batch: list[dict]) -> requests.Response:
+        body = {"api_key": self.api_key, "batch": batch, "historical_migration": self.historical,
+                "sent_at": datetime.now(timezone.utc).isoformat()}
+        self.requests_made += 1
+        return requests.post(f"{self.host}/batch/", data=json.dumps(body),
+                             headers={"Content-Type": "application/json",
+                                      "User-Agent": f"gps/{__version__}"},
+                             timeout=self.timeout)
+
+    def _raw_send(self, batch: list[dict], failed: dict[str, str]) -> None:
+        """POST one batch with retries; split it on 413; record the uuids that still failed."""
+        reason, wait = "", 0.0
+        for attempt in range(RAW_ATTEMPTS):
+            if attempt:
+                time.sleep(wait)
+            wait = self.backoff * 2 ** attempt
+            try:
+                response = self._post(batch)
+            except requests.exceptions.RequestException as exc:
+                reason = f"PostHog capture failed: {_describe(exc)}"
+                continue
+            if response.status_code == 200:
+                return
+            reason = f"PostHog capture failed: HTTP {response.status_code} {_detail(response)}"
+            if response.status_code == 413 and len(batch) > 1:
+                half = len(batch) // 2
+                self._raw_send(batch[:half], failed)
+                self._raw_send(batch[half:], failed)
+                return
+            if response.status_code in KEY_REJECTED:
+                raise KeyRejected(f"HTTP {response.status_code} {_detail(response)}")
+            if response.status_code not in RETRYABLE:
+                break
+            retry_after = _retry_after(response)
+            if retry_after is not None:
+                wait = max(wait, min(retry_after, MAX_RETRY_AFTER))
+        for item in batch:
+            failed[item["uuid"]] = reason
+
+    def deliver(self, events: list[Event]) -> Delivery:
+        """Send every event; raise CredentialsError when PostHog rejects the project key."""
+        if not events:
+            return Delivery()
+        lost = self._client_pass(events)
+        failed: dict[str, str] = {}
+        retry = [wire_event(e) for e in events if e.uuid in lost]
+        try:
+            for start in range(0, len(retry), BATCH_SIZE):
+                self._raw_send(retry[start:start + BATCH_SIZE], failed)
+        except KeyRejected as exc:
+            raise CredentialsError(f"GPS_POSTHOG_KEY: PostHog rejected the project API key ({exc}); "
+                                   f"{len(events)} events not delivered") from None
+        delivered = {e.uuid for e in events} - set(failed)
+        return Delivery(delivered=delivered, failed=failed)
+
+
+def _describe(exc: Exception) -> str:
+    status = getattr(exc, "status", None)
+    if status is not None:
+        return f"HTTP {status} {getattr(exc, 'message', '')}".strip()
+    if isinstance(exc, requests.exceptions.Timeout):
+        return "timed out"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return "cannot connect"
+    return type(exc).__name__
+
+
+def _detail(response: requests.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200].strip()
+    if isinstance(body, dict):
+        return str(body.get("detail") or body.get("error") or body.get("message") or "")[:200]
+    return ""
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

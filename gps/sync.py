@@ -1,0 +1,112 @@
+"""Orchestration: one run of config -> owner -> repositories -> traffic -> events -> PostHog."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from gps.config import Config
+from gps.errors import CredentialsError
+from gps.events import traffic_events
+from gps.github_source import TRAFFIC_PERMISSION, GitHubSource, Owner, TrafficDenied, TrafficFailed, select_repos
+from gps.log import Log
+from gps.model import Event, Repo, RepoResult
+from gps.posthog_sink import Delivery, PosthogSink
+
+STATS = ("views", "clones")
+
+
+@dataclass
+class SyncResult:
+    """Everything the report needs to know about one run."""
+
+    owner: Owner
+    dry_run: bool
+    skipped: list[tuple[Repo, str]] = field(default_factory=list)
+    repos: list[RepoResult] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    delivery: Delivery = field(default_factory=Delivery)
+    rate_limit: tuple[int, int] | None = None
+
+    def failed_repos(self) -> list[str]:
+        """Repositories that could not be read, or whose events were not all delivered."""
+        names = {r.repo.full_name for r in self.repos if r.status == "failed"}
+        by_uuid = {e.uuid: e.repo for e in self.events}
+        names.update(by_uuid[u] for u in self.delivery.failed if u in by_uuid)
+        return sorted(names)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed_repos() else 0
+
+
+def read_all_traffic(source: GitHubSource, repos: list[Repo], log: Log) -> list[RepoResult]:
+    """Traffic for every selected repository; one repository's failure never stops the others."""
+    results = []
+    for index, repo in enumerate(repos, 1):
+        result = RepoResult(repo)
+        try:
+            result.traffic = source.read_traffic(repo, STATS)
+        except TrafficDenied as exc:
+            result.status, result.reason = "denied", str(exc)
+            log.warning(f"{repo.full_name}: traffic not readable ({exc}); {TRAFFIC_PERMISSION}")
+        except TrafficFailed as exc:
+            result.status, result.reason = "failed", str(exc)
+            log.error(f"{repo.full_name}: reading traffic failed ({exc})")
+        else:
+            views = result.traffic["views"]
+            log.info(f"[{index}/{len(repos)}] {repo.full_name}: {views.count} views, "
+                     f"{result.traffic['clones'].count} clones in 14 days")
+        results.append(result)
+    return results
+
+
+def build_events(results: list[RepoResult]) -> list[Event]:
+    events = []
+    for result in results:
+        for stat, traffic in sorted(result.traffic.items()):
+            events.extend(traffic_events(result.repo.full_name, stat, traffic.days))
+    return events
+
+
+def print_events(events: list[Event], out: TextIO) -> None:
+    for event in events:
+        out.write(json.dumps(event.as_json(), sort_keys=True) + "\n")
+    out.flush()
+
+
+def run_sync(config: Config, log: Log, out: TextIO | None = None) -> SyncResult:
+    out = out or sys.stdout
+    source = GitHubSource(config.github_key, config.github_url, config.timeout)
+    owner = source.resolve_owner(config.github_id)
+    log.info(f"owner: {owner.login} ({owner.kind.replace('-', ' ')})")
+    if owner.public_only:
+        log.info(f"{owner.login} is another user: GitHub lists only their public repositories")
+
+    listed = source.list_repos(owner)
+    selected, skipped = select_repos(listed, config.allow_forks, config.allow_private,
+                                     config.allow_archived)
+    log.info(f"repositories: {len(listed)} listed, {len(selected)} selected, {len(skipped)} skipped")
+    for repo, reason in skipped:
+        log.info(f"  skipped {repo.full_name}: {reason}")
+
+    result = SyncResult(owner=owner, dry_run=config.dry_run, skipped=skipped)
+    result.repos = read_all_traffic(source, selected, log)
+    result.rate_limit = source.rate_limit()
+    readable = [r for r in result.repos if r.status != "denied"]
+    candidates = len(selected) + sum(1 for _, why in skipped if why.startswith("no push"))
+    if candidates and not readable:
+        raise CredentialsError(f"GPS_GITHUB_KEY: the token cannot read the traffic of any of the "
+                               f"{candidates} repositories of {owner.login}; {TRAFFIC_PERMISSION}")
+
+    result.events = build_events(result.repos)
+    if config.dry_run:
+        print_events(result.events, out)
+        log.info(f"dry run: {len(result.events)} events printed, nothing sent")
+        return result
+    sink = PosthogSink(config.posthog_key, config.posthog_url, config.posthog_historical,
+                       config.timeout)
+    result.delivery = sink.deliver(result.events)
+    return result
