@@ -1,0 +1,72 @@
+"""Fixtures: the fake GitHub and PostHog servers on 127.0.0.1, and a runner for the real `gps` command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gps.fakes import FakeGitHub, FakePostHog
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+# Recognisable sentinel secrets: every test output is scanned for them.
+GITHUB_TOKEN = "ghp_SENTINELgithubTOKEN0000000000000000"
+PROJECT_KEY = "phc_SENTINELprojectKEY000000000000000000"
+PERSONAL_KEY = "phx_SENTINELpersonalKEY00000000000000000"
+SECRETS = (GITHUB_TOKEN, PROJECT_KEY, PERSONAL_KEY)
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+@pytest.fixture
+def github():
+    fake = FakeGitHub()
+    fake.add_user("octo-user", token=GITHUB_TOKEN)
+    with fake:
+        yield fake
+
+
+@pytest.fixture
+def posthog():
+    with FakePostHog(project_key=PROJECT_KEY, project_id=7, personal_keys=(PERSONAL_KEY,)) as fake:
+        yield fake
+
+
+@pytest.fixture
+def gps(github, posthog, tmp_path):
+    """Run the real `gps` command as a subprocess against the fakes; check no secret leaks."""
+
+    def run(*args: str, env: dict[str, str] | None = None, cmd: list[str] | None = None,
+            timeout: float = 120) -> Run:
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("GPS_", "GITHUB_"))}
+        base.update({
+            "GPS_GITHUB_KEY": GITHUB_TOKEN, "GPS_GITHUB_URL": github.url,
+            "GPS_POSTHOG_KEY": PROJECT_KEY, "GPS_POSTHOG_URL": posthog.url,
+        })
+        base.update(env or {})
+        base = {k: v for k, v in base.items() if v is not None}
+        command = cmd or [sys.executable, "-m", "gps"]
+        proc = subprocess.run([*command, *args], env=base, cwd=tmp_path, capture_output=True,
+                              text=True, timeout=timeout)
+        result = Run(proc.returncode, proc.stdout, proc.stderr)
+        for secret in SECRETS:
+            assert secret not in result.output, "a secret leaked into the output"
+        assert "Traceback" not in result.stderr, result.stderr
+        return result
+
+    return run
