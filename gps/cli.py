@@ -16,7 +16,7 @@ from gps.config import OPTIONS, load_config
 from gps.errors import GpsError
 from gps.log import Log
 
-COMMANDS = ("sync",)
+COMMANDS = ("sync", "demo")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             kwargs.update(metavar=option.env.removeprefix("GPS_"))
         sync.add_argument(option.flag, **kwargs)
+    commands.add_parser("demo", help="run the whole pipeline against built-in stand-ins of GitHub "
+                                      "and PostHog on 127.0.0.1 (no credentials, no network)")
     return parser
 
 
@@ -47,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     log = Log()
     try:
+        if args.command == "demo":
+            from gps.demo import run_demo
+
+            return run_demo()
         config = load_config(vars(args), os.environ, Path.cwd())
         log.secrets = config.secrets
         from gps.report import log_summary
