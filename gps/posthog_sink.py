@@ -20,6 +20,7 @@ from posthog import Posthog
 
 from gps import __version__
 from gps.errors import CredentialsError
+from gps.httputil import response_detail, retry_after
 from gps.model import Event
 
 BATCH_SIZE = 100
@@ -119,19 +120,19 @@ class PosthogSink:
                 continue
             if response.status_code == 200:
                 return
-            reason = f"PostHog capture failed: HTTP {response.status_code} {_detail(response)}"
+            reason = f"PostHog capture failed: HTTP {response.status_code} {response_detail(response)}"
             if response.status_code == 413 and len(batch) > 1:
                 half = len(batch) // 2
                 self._raw_send(batch[:half], failed)
                 self._raw_send(batch[half:], failed)
                 return
             if response.status_code in KEY_REJECTED:
-                raise KeyRejected(f"HTTP {response.status_code} {_detail(response)}")
+                raise KeyRejected(f"HTTP {response.status_code} {response_detail(response)}")
             if response.status_code not in RETRYABLE:
                 break
-            retry_after = _retry_after(response)
-            if retry_after is not None:
-                wait = max(wait, min(retry_after, MAX_RETRY_AFTER))
+            asked = retry_after(response, MAX_RETRY_AFTER)
+            if asked is not None:
+                wait = max(wait, asked)
         for item in batch:
             failed[item["uuid"]] = reason
 
@@ -162,20 +163,3 @@ def _describe(exc: Exception) -> str:
         return "cannot connect"
     return type(exc).__name__
 
-
-def _detail(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200].strip()
-    if isinstance(body, dict):
-        return str(body.get("detail") or body.get("error") or body.get("message") or "")[:200]
-    return ""
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import TextIO
 
 from gps.config import Config
+from gps.dedup import Plan, QueryFailed, StoredValues, plan_events, query_api_url
 from gps.errors import CredentialsError
 from gps.events import traffic_events
 from gps.github_source import TRAFFIC_PERMISSION, GitHubSource, Owner, TrafficDenied, TrafficFailed, select_repos
@@ -27,6 +29,10 @@ class SyncResult:
     skipped: list[tuple[Repo, str]] = field(default_factory=list)
     repos: list[RepoResult] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    plan: Plan = field(default_factory=Plan)
+    dedup: str = "off"  # on | off | failed
+    dedup_rejected: bool = False  # PostHog refused the personal key or project id
+    dedup_queries: int = 0
     delivery: Delivery = field(default_factory=Delivery)
     rate_limit: tuple[int, int] | None = None
 
@@ -39,7 +45,7 @@ class SyncResult:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed_repos() else 0
+        return 1 if self.failed_repos() or self.dedup_rejected else 0
 
 
 def read_all_traffic(source: GitHubSource, repos: list[Repo], log: Log) -> list[RepoResult]:
@@ -77,8 +83,32 @@ def print_events(events: list[Event], out: TextIO) -> None:
     out.flush()
 
 
-def run_sync(config: Config, log: Log, out: TextIO | None = None) -> SyncResult:
+def dedup_plan(config: Config, events: list[Event], today, result: "SyncResult", log: Log) -> Plan:
+    """Ask PostHog what it holds (when configured) and decide per event; fall back to hold-back."""
+    stored = None
+    if config.posthog_id and config.posthog_token:
+        api = query_api_url(config.posthog_url, config.posthog_api_url)
+        client = StoredValues(api, config.posthog_id, config.posthog_token, config.timeout)
+        try:
+            stored = client.fetch(events)
+            result.dedup = "on"
+        except QueryFailed as exc:
+            result.dedup, result.dedup_rejected = "failed", exc.rejected
+            log.warning(f"dedup: the PostHog query API at {api} failed: {exc}; sending without "
+                        f"dedup, holding back buckets 14 or more days old")
+        result.dedup_queries = client.queries
+    elif config.posthog_id or config.posthog_token:
+        missing = "GPS_POSTHOG_TOKEN" if config.posthog_id else "GPS_POSTHOG_ID"
+        log.warning(f"dedup is off: {missing} is not set (dedup needs both GPS_POSTHOG_ID and "
+                    "GPS_POSTHOG_TOKEN)")
+    return plan_events(events, stored, today)
+
+
+def run_sync(config: Config, log: Log, out: TextIO | None = None,
+             now: datetime | None = None) -> SyncResult:
+    """One whole run; `now` (UTC) decides which buckets are too old to send without dedup."""
     out = out or sys.stdout
+    today = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).date()
     source = GitHubSource(config.github_key, config.github_url, config.timeout)
     owner = source.resolve_owner(config.github_id)
     log.info(f"owner: {owner.login} ({owner.kind.replace('-', ' ')})")
@@ -102,11 +132,12 @@ def run_sync(config: Config, log: Log, out: TextIO | None = None) -> SyncResult:
                                f"{candidates} repositories of {owner.login}; {TRAFFIC_PERMISSION}")
 
     result.events = build_events(result.repos)
+    result.plan = dedup_plan(config, result.events, today, result, log)
     if config.dry_run:
-        print_events(result.events, out)
-        log.info(f"dry run: {len(result.events)} events printed, nothing sent")
+        print_events(result.plan.to_send, out)
+        log.info(f"dry run: {len(result.plan.to_send)} events printed, nothing sent")
         return result
     sink = PosthogSink(config.posthog_key, config.posthog_url, config.posthog_historical,
                        config.timeout)
-    result.delivery = sink.deliver(result.events)
+    result.delivery = sink.deliver(result.plan.to_send)
     return result

@@ -70,3 +70,22 @@ def gps(github, posthog, tmp_path):
         return result
 
     return run
+
+
+def make_config(github, posthog, **overrides):
+    """A Config pointing at the fakes, for in-process runs of the real pipeline."""
+    from gps.config import Config
+
+    values = dict(github_key=GITHUB_TOKEN, github_id="", github_url=github.url,
+                  posthog_key=PROJECT_KEY, posthog_url=posthog.url, posthog_id=None,
+                  posthog_token="", posthog_api_url="", posthog_historical=True,
+                  allow_forks=False, allow_private=False, allow_archived=True, dry_run=False,
+                  timeout=5)
+    values.update(overrides)
+    return Config(**values)
+
+
+def with_dedup(github, posthog, **overrides):
+    settings = dict(posthog_id=posthog.project_id, posthog_token=PERSONAL_KEY,
+                    posthog_api_url=posthog.url)
+    return make_config(github, posthog, **{**settings, **overrides})

@@ -3,11 +3,13 @@
 import json
 import sys
 import uuid
+from datetime import datetime, timedelta, timezone
 
 from conftest import GITHUB_TOKEN, ROOT
 
 NS = uuid.UUID("45e8f109-f056-4372-9545-9d7b78b20c34")
-DAYS = ["2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z", "2026-11-22T00:00:00Z"]
+TODAY = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+DAYS = [(TODAY - timedelta(days=back)).strftime("%Y-%m-%dT%H:%M:%SZ") for back in (5, 4, 3)]
 
 
 def original_tool_events(github, names):
@@ -219,3 +221,44 @@ def test_entry_points_run_the_same_command(github, posthog, gps):
         assert "sync" in gps("--help", cmd=cmd).stdout
     run = gps("--dry-run", cmd=[sys.executable, str(ROOT / "entrypoint.py")])
     assert run.returncode == 0
+
+
+def dedup_env(posthog):
+    from conftest import PERSONAL_KEY
+
+    return {"GPS_POSTHOG_ID": str(posthog.project_id), "GPS_POSTHOG_TOKEN": PERSONAL_KEY,
+            "GPS_POSTHOG_API_URL": posthog.url}
+
+
+def test_with_dedup_the_second_run_sends_nothing(github, posthog, gps):
+    add_traffic_repo(github, "octo-user/alpha")
+    add_traffic_repo(github, "octo-user/beta")
+    first = gps(env=dedup_env(posthog))
+    assert first.returncode == 0, first.stderr
+    assert "10 new, 0 resent" in first.stderr
+    batches = posthog.count("^/batch")
+    second = gps(env=dedup_env(posthog))
+    assert second.returncode == 0
+    assert "0 new, 0 resent with corrected values, 10 skipped as already stored" in second.stderr
+    assert posthog.count("^/batch") == batches  # not one capture request
+    assert len(posthog.store.rows()) == 10
+
+
+def test_dry_run_with_dedup_prints_only_what_would_be_sent(github, posthog, gps):
+    repo = add_traffic_repo(github, "octo-user/alpha")
+    assert gps(env=dedup_env(posthog)).returncode == 0
+    repo.views[-1] = (repo.views[-1][0], repo.views[-1][1] + 5, repo.views[-1][2])
+    run = gps("--dry-run", env=dedup_env(posthog))
+    assert run.returncode == 0
+    [line] = [json.loads(text) for text in run.stdout.splitlines()]
+    assert line["properties"]["count"] == repo.views[-1][1]
+    assert len(posthog.queries) == 2
+
+
+def test_rejected_dedup_credentials_warn_deliver_and_exit_1(github, posthog, gps):
+    add_traffic_repo(github, "octo-user/alpha")
+    run = gps(env={**dedup_env(posthog), "GPS_POSTHOG_TOKEN": "phx_wrong"})
+    assert run.returncode == 1
+    assert "GPS_POSTHOG_TOKEN or GPS_POSTHOG_ID was rejected" in run.stderr
+    assert "phx_wrong" not in run.output
+    assert stored_events(posthog) == original_tool_events(github, ["octo-user/alpha"])
