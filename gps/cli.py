@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from gps import __version__
-from gps.config import OPTIONS, load_config
+from gps.actions import ActionsLog, add_masks, append_summary, in_actions, write_outputs
+from gps.config import OPTIONS, load_config, secret_values
 from gps.errors import GpsError
 from gps.log import Log
 
@@ -37,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             kwargs.update(metavar=option.env.removeprefix("GPS_"))
         sync.add_argument(option.flag, **kwargs)
+    sync.add_argument("--summary", metavar="FILE", dest="summary_file",
+                      help="also write the Markdown report to FILE")
     commands.add_parser("demo", help="run the whole pipeline against built-in stand-ins of GitHub "
                                       "and PostHog on 127.0.0.1 (no credentials, no network)")
     return parser
@@ -47,29 +50,52 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "sync")
     args = build_parser().parse_args(argv)
-    log = Log()
-    try:
-        if args.command == "demo":
-            from gps.demo import run_demo
+    if args.command == "demo":
+        from gps.demo import run_demo
 
-            return run_demo()
-        config = load_config(vars(args), os.environ, Path.cwd())
-        log.secrets = config.secrets
-        from gps.report import log_summary
+        return run_demo()
+    return sync_command(vars(args), os.environ, Path.cwd())
+
+
+def sync_command(flags: dict, environ, cwd: Path) -> int:
+    actions = in_actions(environ)
+    secrets = secret_values(flags, environ, cwd)
+    if actions:
+        add_masks(secrets)  # before anything else is printed
+    log = ActionsLog(secrets=secrets) if actions else Log(secrets=secrets)
+    try:
+        config = load_config(flags, environ, cwd)
+        from gps.report import log_summary, markdown, outputs
         from gps.sync import run_sync
 
         result = run_sync(config, log)
         log_summary(result, log)
+        report = log.redact(markdown(result, log))
+        if flags.get("summary_file"):
+            Path(flags["summary_file"]).write_text(report, encoding="utf-8")
+        if actions and environ.get("GITHUB_STEP_SUMMARY"):
+            append_summary(environ["GITHUB_STEP_SUMMARY"], report)
+        if actions and environ.get("GITHUB_OUTPUT"):
+            write_outputs(environ["GITHUB_OUTPUT"], outputs(result))
         return result.exit_code
     except GpsError as exc:
-        sys.stderr.write(log.redact(f"gps: error: {exc}") + "\n")
+        message = f"gps: error: {exc}"
+        if actions:
+            log.error(message)
+            if environ.get("GITHUB_STEP_SUMMARY"):
+                append_summary(environ["GITHUB_STEP_SUMMARY"],
+                               f"# GitHub traffic → PostHog\n\n**gps stopped:** {log.redact(str(exc))}\n")
+        else:
+            sys.stderr.write(log.redact(message) + "\n")
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("gps: interrupted\n")
         return 130
     except Exception as exc:  # a bug: one line, the traceback only on request
-        if os.environ.get("GPS_DEBUG"):
+        if environ.get("GPS_DEBUG"):
             raise
         sys.stderr.write(log.redact(f"gps: internal error: {type(exc).__name__}: {exc} "
                                     "(set GPS_DEBUG=1 for the traceback)") + "\n")
         return 1
+    finally:
+        log.close()

@@ -181,3 +181,18 @@ def load_config(flags: Mapping[str, str | None], environ: Mapping[str, str], cwd
                           "(phc_...), or use --dry-run")
     return config
 
+
+
+def secret_values(flags: Mapping[str, str | None], environ: Mapping[str, str], cwd: Path) -> list[str]:
+    """Every secret value given anywhere, unvalidated: to mask and redact before anything is printed."""
+    try:
+        dotenv = read_dotenv(cwd / ".env")
+    except (ConfigError, OSError, UnicodeDecodeError):
+        dotenv = {}
+    found = []
+    for option in OPTIONS:
+        if option.secret:
+            for source in (flags.get(option.field), environ.get(option.env), dotenv.get(option.env)):
+                if source and source.strip() and source.strip() not in found:
+                    found.append(source.strip())
+    return found

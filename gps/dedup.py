@@ -10,7 +10,7 @@ old are held back so that a truncated edge value never overwrites a complete one
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from urllib.parse import urlsplit, urlunsplit
 
@@ -18,7 +18,7 @@ import requests
 
 from gps import __version__
 from gps.httputil import response_detail, retry_after
-from gps.model import Event
+from gps.model import Event, Plan
 
 PAGE_SIZE = 50_000  # the most rows PostHog's query API returns for one query
 HOLD_BACK_DAYS = 14
@@ -141,20 +141,6 @@ class StoredValues:
             if len(rows) < self.page_size and not answer.get("hasMore"):
                 return stored
             values["after"] = str(rows[-1][0])
-
-
-@dataclass
-class Plan:
-    """What to do with each fetched event."""
-
-    new: list[Event] = field(default_factory=list)  # not stored (or not known: dedup off)
-    resend: list[Event] = field(default_factory=list)  # stored lower: resent with maxima
-    skipped: list[Event] = field(default_factory=list)  # stored with values >= fetched
-    held_back: list[Event] = field(default_factory=list)  # dedup off: too old to overwrite safely
-
-    @property
-    def to_send(self) -> list[Event]:
-        return self.new + self.resend
 
 
 def plan_events(events: list[Event], stored: dict[str, Stored] | None, today: date) -> Plan:

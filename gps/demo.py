@@ -43,8 +43,11 @@ def demo_world(today: datetime | None = None, seed: int = 7) -> FakeGitHub:
             if clones and rng.random() < 0.8:
                 count = max(1, int(rng.gauss(clones, clones / 2)))
                 daily_clones.append((day, count, max(1, count // 2)))
+        # visitors come back on several days: the window's uniques are fewer than the daily sum
+        window_uniques = {stat: int(sum(u for _, _, u in days) * 0.6)
+                          for stat, days in (("views", daily_views), ("clones", daily_clones))}
         github.add_repo(f"{DEMO_ORG}/{name}", private=private, fork=fork, views=daily_views,
-                        clones=daily_clones)
+                        clones=daily_clones, window_uniques=window_uniques)
     return github
 
 
@@ -56,7 +59,7 @@ def demo_config(github_url: str, posthog_url: str) -> Config:
 
 
 def run_demo() -> int:
-    from gps.report import log_summary
+    from gps.report import log_summary, markdown
     from gps.sync import run_sync
 
     log = Log()
@@ -65,6 +68,7 @@ def run_demo() -> int:
         result = run_sync(demo_config(github.url, posthog.url), log)
         log_summary(result, log)
         stored = len(posthog.store.final())
+        sys.stdout.write(markdown(result, log) + "\n")
         sys.stdout.write(f"sent {len(result.delivery.delivered)} events to the stand-in PostHog at "
                          f"{posthog.url}; it now holds {stored} events from "
                          f"{len(result.repos)} repositories of {DEMO_ORG}\n")

@@ -7,14 +7,13 @@ repository. Every GitHub failure leaves this module as one of our exceptions wit
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import requests
 from github import Auth, Github, GithubException, GithubRetry
 from github.GithubException import BadCredentialsException, UnknownObjectException
 
 from gps.errors import CredentialsError, GpsError
-from gps.model import DailyStat, Repo, Traffic
+from gps.model import DailyStat, Owner, Repo, Traffic
 
 TRAFFIC_PERMISSION = (
     "traffic needs push access: a classic token with `repo` scope, or a fine-grained token "
@@ -28,18 +27,6 @@ class TrafficDenied(Exception):
 
 class TrafficFailed(Exception):
     """Reading one repository's traffic failed for another reason (5xx after retries, bad JSON, …)."""
-
-
-@dataclass(frozen=True)
-class Owner:
-    """Whose repositories are synced and which listing endpoint shows them."""
-
-    login: str
-    kind: str  # "token-user" | "user" | "organization"
-
-    @property
-    def public_only(self) -> bool:
-        return self.kind == "user"
 
 
 def describe_github_error(exc: Exception) -> str:
@@ -100,6 +87,7 @@ class GitHubSource:
         self.gh = Github(auth=Auth.Token(token), base_url=base_url, timeout=max(1, math.ceil(timeout)), per_page=100,
                          retry=retry, seconds_between_requests=0, lazy=True)
         self.base_url = base_url
+        self.owner_requests = 0  # requests resolve_owner made (the listing tells the rest)
 
     def _fail(self, what: str, exc: Exception) -> GpsError:
         if isinstance(exc, BadCredentialsException):
@@ -110,12 +98,13 @@ class GitHubSource:
         """The token's user when `login` is empty; else tell user from organization in one request."""
         try:
             me = self.gh.get_user()
+            self.owner_requests = 1
             if not login:
                 return Owner(me.login, "token-user")
             named = self.gh.get_user(login)
-            kind = named.type
-            if kind == "Organization":
+            if named.type == "Organization":
                 return Owner(named.login, "organization")
+            self.owner_requests = 2
             if named.login.lower() == me.login.lower():
                 return Owner(named.login, "token-user")
             return Owner(named.login, "user")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from typing import TextIO
+from typing import Iterator, TextIO
 
 REDACTED = "***"
 
@@ -36,3 +37,11 @@ class Log:
     def error(self, message: str) -> None:
         self.errors.append(self.redact(message))
         self._write(f"error: {message}")
+
+    @contextlib.contextmanager
+    def group(self, title: str) -> Iterator[None]:
+        """A stage of the run; plain logs need no marker (Actions folds it)."""
+        yield
+
+    def close(self) -> None:
+        """Called once at the end of the run."""

@@ -72,3 +72,68 @@ class Event:
             "timestamp": ts,
             "properties": self.properties,
         }
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Whose repositories are synced and which listing endpoint shows them."""
+
+    login: str
+    kind: str  # "token-user" | "user" | "organization"
+
+    @property
+    def public_only(self) -> bool:
+        return self.kind == "user"
+
+
+@dataclass
+class Plan:
+    """What to do with each fetched event."""
+
+    new: list[Event] = field(default_factory=list)  # not stored (or not known: dedup off)
+    resend: list[Event] = field(default_factory=list)  # stored lower: resent with maxima
+    skipped: list[Event] = field(default_factory=list)  # stored with values >= fetched
+    held_back: list[Event] = field(default_factory=list)  # dedup off: too old to overwrite safely
+
+    @property
+    def to_send(self) -> list[Event]:
+        return self.new + self.resend
+
+
+@dataclass
+class Delivery:
+    """The ledger's verdict: which uuids reached PostHog and why the others did not."""
+
+    delivered: set[str] = field(default_factory=set)
+    failed: dict[str, str] = field(default_factory=dict)  # uuid -> reason
+
+
+@dataclass
+class SyncResult:
+    """Everything the report needs to know about one run."""
+
+    owner: Owner
+    dry_run: bool
+    started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    finished: datetime | None = None
+    skipped: list[tuple[Repo, str]] = field(default_factory=list)
+    repos: list[RepoResult] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    plan: Plan = field(default_factory=Plan)
+    dedup: str = "off"  # on | off | failed
+    dedup_rejected: bool = False  # PostHog refused the personal key or project id
+    dedup_queries: int = 0
+    delivery: Delivery = field(default_factory=Delivery)
+    rate_limit: tuple[int, int] | None = None
+    github_requests: int | None = None  # rate-limit budget this run spent
+
+    def failed_repos(self) -> list[str]:
+        """Repositories that could not be read, or whose events were not all delivered."""
+        names = {r.repo.full_name for r in self.repos if r.status == "failed"}
+        by_uuid = {e.uuid: e.repo for e in self.events}
+        names.update(by_uuid[u] for u in self.delivery.failed if u in by_uuid)
+        return sorted(names)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed_repos() or self.dedup_rejected else 0

@@ -12,7 +12,6 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import requests
@@ -21,7 +20,7 @@ from posthog import Posthog
 from gps import __version__
 from gps.errors import CredentialsError
 from gps.httputil import response_detail, retry_after
-from gps.model import Event
+from gps.model import Delivery, Event
 
 BATCH_SIZE = 100
 RAW_ATTEMPTS = 4
@@ -30,14 +29,6 @@ RETRYABLE = {408, 429, 500, 502, 503, 504}
 KEY_REJECTED = {401, 403}
 
 logging.getLogger("posthog").setLevel(logging.CRITICAL)  # we report failures ourselves
-
-
-@dataclass
-class Delivery:
-    """The ledger's verdict: which uuids reached PostHog and why the others did not."""
-
-    delivered: set[str] = field(default_factory=set)
-    failed: dict[str, str] = field(default_factory=dict)  # uuid -> reason
 
 
 class KeyRejected(Exception):

@@ -1,9 +1,16 @@
-"""The closing lines of a run, for the log."""
+"""What a run tells its user: closing log lines, the Markdown report and the Action's outputs."""
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import datetime, timedelta
+
 from gps.log import Log
-from gps.sync import SyncResult
+from gps.model import RepoResult, SyncResult
+
+SUMMARY_LIMIT = 1_000_000  # bytes; GitHub shows nothing of a step summary over 1 MiB
+PROBLEM_LINES = 50
+BLOCKS = "▁▂▃▄▅▆▇█"
 
 
 def log_summary(result: SyncResult, log: Log) -> None:
@@ -34,3 +41,129 @@ def log_summary(result: SyncResult, log: Log) -> None:
         log.error(f"{len(failed)} repositories failed: {', '.join(failed)}")
     if result.dedup_rejected:
         log.error("dedup credentials were rejected: fix GPS_POSTHOG_ID / GPS_POSTHOG_TOKEN")
+
+
+def window_totals(result: SyncResult) -> tuple[int, int]:
+    """14-day views and clones over all synced repositories (GitHub's window totals)."""
+    views = sum(r.traffic["views"].count for r in result.repos if "views" in r.traffic)
+    clones = sum(r.traffic["clones"].count for r in result.repos if "clones" in r.traffic)
+    return views, clones
+
+
+def outputs(result: SyncResult) -> dict[str, str]:
+    """The Action's outputs."""
+    views, clones = window_totals(result)
+    return {
+        "events-sent": str(len(result.delivery.delivered)),
+        "events-skipped": str(len(result.plan.skipped)),
+        "events-held-back": str(len(result.plan.held_back)),
+        "events-failed": str(len(result.delivery.failed)),
+        "repositories": str(sum(1 for r in result.repos if r.status == "synced")),
+        "views": str(views),
+        "clones": str(clones),
+    }
+
+
+def sparkline(result: RepoResult, today) -> str:
+    """Daily views over the 15-day window as Unicode blocks (the lowest block for no views)."""
+    traffic = result.traffic.get("views")
+    if traffic is None:
+        return ""
+    by_day = {d.timestamp[:10]: d.count for d in traffic.days}
+    series = [by_day.get((today - timedelta(days=back)).isoformat(), 0) for back in range(14, -1, -1)]
+    peak = max(series)
+    if not peak:
+        return BLOCKS[0] * len(series)
+    return "".join(BLOCKS[0] if v == 0 else BLOCKS[1 + round((v / peak) * 6)] for v in series)
+
+
+def _status(result: RepoResult) -> str:
+    if result.status == "synced":
+        return "✅ synced"
+    if result.status == "denied":
+        return "⚠️ no traffic access"
+    return "❌ failed"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _row(result: RepoResult, today) -> str:
+    name = f"[{_cell(result.repo.full_name)}]({result.repo.html_url})" if result.repo.html_url \
+        else _cell(result.repo.full_name)
+    views, clones = result.traffic.get("views"), result.traffic.get("clones")
+    numbers = [str(getattr(traffic, attr)) if traffic else "–"
+               for traffic in (views, clones) for attr in ("count", "uniques")]
+    return f"| {name} | {' | '.join(numbers)} | {sparkline(result, today)} | {_status(result)} |"
+
+
+def problems(result: SyncResult, log: Log | None) -> list[str]:
+    lines = [f"{r.repo.full_name}: {'no traffic access' if r.status == 'denied' else 'failed'} — "
+             f"{r.reason}" for r in result.repos if r.status != "synced"]
+    if result.delivery.failed:
+        reasons = Counter(result.delivery.failed.values())
+        lines += [f"{n} events not delivered: {why}" for why, n in sorted(reasons.items())]
+    if log:  # warnings about the run itself (those about one repository are listed above)
+        names = {r.repo.full_name for r in result.repos}
+        lines += [w for w in log.warnings if w.split(":", 1)[0] not in names]
+    return lines
+
+
+def markdown(result: SyncResult, log: Log | None = None, limit: int = SUMMARY_LIMIT) -> str:
+    """The run's report; rows are cut (and the cut said) to stay under `limit` bytes."""
+    finished = result.finished or datetime.now(result.started.tzinfo)
+    today = finished.date()
+    synced = [r for r in result.repos if r.status == "synced"]
+    failed = [r for r in result.repos if r.status == "failed"]
+    denied = [r for r in result.repos if r.status == "denied"]
+    views, clones = window_totals(result)
+    plan = result.plan
+    head = [f"# GitHub traffic → PostHog: {result.owner.login}, {today.isoformat()}", ""]
+    if result.dry_run:
+        head += ["> [!WARNING]", "> **Dry run**: nothing was sent to PostHog. "
+                 f"{len(plan.to_send)} events would have been sent.", ""]
+    skipped = Counter(reason for _, reason in result.skipped)
+    skipped_text = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items())) or "none"
+    used = f"{result.github_requests}" if result.github_requests is not None else "unknown"
+    left = (f"{result.rate_limit[0]}/{result.rate_limit[1]}" if result.rate_limit else "unknown")
+    seconds = (finished - result.started).total_seconds()
+    head += [
+        "| | |", "|---|---|",
+        f"| Repositories | {len(synced)} synced, {len(failed)} failed, {len(denied)} without "
+        f"traffic access, {len(result.skipped)} skipped ({skipped_text}) |",
+        f"| Events | {len(result.delivery.delivered)} sent ({len(plan.new)} new, {len(plan.resend)}"
+        f" resent with corrected values), {len(plan.skipped)} skipped as already stored, "
+        f"{len(plan.held_back)} held back, {len(result.delivery.failed)} failed |",
+        f"| Dedup | {result.dedup} |",
+        f"| 14-day totals | {views} views, {clones} clones |",
+        f"| GitHub requests | {used} used, {left} left |",
+        f"| Duration | {seconds:.1f} s |", "",
+    ]
+    issues = problems(result, log)
+    tail = []
+    if issues:
+        tail = ["## Problems", ""] + [f"- {_cell(line)}" for line in issues[:PROBLEM_LINES]]
+        if len(issues) > PROBLEM_LINES:
+            tail.append(f"- … and {len(issues) - PROBLEM_LINES} more (see the log)")
+        tail.append("")
+    rows = sorted(result.repos, key=lambda r: (-(r.traffic["views"].count if "views" in r.traffic
+                                                 else -1), r.repo.full_name.lower()))
+    table = ["## Repositories", "",
+             "| Repository | Views | Unique visitors | Clones | Unique cloners | Daily views | Status |",
+             "|---|--:|--:|--:|--:|---|---|"]
+    size = sum(len(line.encode()) + 1 for line in head + table + tail) + 200
+    shown = 0
+    for result_row in rows:
+        line = _row(result_row, today)
+        if size + len(line.encode()) + 1 > limit:
+            break
+        table.append(line)
+        size += len(line.encode()) + 1
+        shown += 1
+    if shown < len(rows):
+        table.append("")
+        table.append(f"*{len(rows) - shown} more repositories not shown: GitHub limits a step "
+                     f"summary to 1 MiB.*")
+    table.append("")
+    return "\n".join(head + table + tail)

@@ -4,48 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TextIO
 
 from gps.config import Config
-from gps.dedup import Plan, QueryFailed, StoredValues, plan_events, query_api_url
+from gps.dedup import QueryFailed, StoredValues, plan_events, query_api_url
 from gps.errors import CredentialsError
 from gps.events import traffic_events
-from gps.github_source import TRAFFIC_PERMISSION, GitHubSource, Owner, TrafficDenied, TrafficFailed, select_repos
+from gps.github_source import (TRAFFIC_PERMISSION, GitHubSource, TrafficDenied, TrafficFailed,
+                               select_repos)
 from gps.log import Log
-from gps.model import Event, Repo, RepoResult
-from gps.posthog_sink import Delivery, PosthogSink
+from gps.model import Event, Plan, Repo, RepoResult, SyncResult
+from gps.posthog_sink import PosthogSink
 
 STATS = ("views", "clones")
-
-
-@dataclass
-class SyncResult:
-    """Everything the report needs to know about one run."""
-
-    owner: Owner
-    dry_run: bool
-    skipped: list[tuple[Repo, str]] = field(default_factory=list)
-    repos: list[RepoResult] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    plan: Plan = field(default_factory=Plan)
-    dedup: str = "off"  # on | off | failed
-    dedup_rejected: bool = False  # PostHog refused the personal key or project id
-    dedup_queries: int = 0
-    delivery: Delivery = field(default_factory=Delivery)
-    rate_limit: tuple[int, int] | None = None
-
-    def failed_repos(self) -> list[str]:
-        """Repositories that could not be read, or whose events were not all delivered."""
-        names = {r.repo.full_name for r in self.repos if r.status == "failed"}
-        by_uuid = {e.uuid: e.repo for e in self.events}
-        names.update(by_uuid[u] for u in self.delivery.failed if u in by_uuid)
-        return sorted(names)
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failed_repos() or self.dedup_rejected else 0
 
 
 def read_all_traffic(source: GitHubSource, repos: list[Repo], log: Log) -> list[RepoResult]:
@@ -83,7 +55,7 @@ def print_events(events: list[Event], out: TextIO) -> None:
     out.flush()
 
 
-def dedup_plan(config: Config, events: list[Event], today, result: "SyncResult", log: Log) -> Plan:
+def dedup_plan(config: Config, events: list[Event], today, result: SyncResult, log: Log) -> Plan:
     """Ask PostHog what it holds (when configured) and decide per event; fall back to hold-back."""
     stored = None
     if config.posthog_id and config.posthog_token:
@@ -110,21 +82,27 @@ def run_sync(config: Config, log: Log, out: TextIO | None = None,
     out = out or sys.stdout
     today = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).date()
     source = GitHubSource(config.github_key, config.github_url, config.timeout)
-    owner = source.resolve_owner(config.github_id)
-    log.info(f"owner: {owner.login} ({owner.kind.replace('-', ' ')})")
-    if owner.public_only:
-        log.info(f"{owner.login} is another user: GitHub lists only their public repositories")
+    started = datetime.now(timezone.utc)
+    with log.group("Owner and repositories"):
+        owner = source.resolve_owner(config.github_id)
+        first_limit = source.rate_limit()
+        log.info(f"owner: {owner.login} ({owner.kind.replace('-', ' ')})")
+        if owner.public_only:
+            log.info(f"{owner.login} is another user: GitHub lists only their public repositories")
+        listed = source.list_repos(owner)
+        selected, skipped = select_repos(listed, config.allow_forks, config.allow_private,
+                                         config.allow_archived)
+        log.info(f"repositories: {len(listed)} listed, {len(selected)} selected, "
+                 f"{len(skipped)} skipped")
+        for repo, reason in skipped:
+            log.info(f"  skipped {repo.full_name}: {reason}")
 
-    listed = source.list_repos(owner)
-    selected, skipped = select_repos(listed, config.allow_forks, config.allow_private,
-                                     config.allow_archived)
-    log.info(f"repositories: {len(listed)} listed, {len(selected)} selected, {len(skipped)} skipped")
-    for repo, reason in skipped:
-        log.info(f"  skipped {repo.full_name}: {reason}")
-
-    result = SyncResult(owner=owner, dry_run=config.dry_run, skipped=skipped)
-    result.repos = read_all_traffic(source, selected, log)
+    result = SyncResult(owner=owner, dry_run=config.dry_run, started=started, skipped=skipped)
+    with log.group(f"Traffic of {len(selected)} repositories"):
+        result.repos = read_all_traffic(source, selected, log)
     result.rate_limit = source.rate_limit()
+    if first_limit and result.rate_limit and result.rate_limit[0] <= first_limit[0]:
+        result.github_requests = first_limit[0] - result.rate_limit[0] + source.owner_requests
     readable = [r for r in result.repos if r.status != "denied"]
     candidates = len(selected) + sum(1 for _, why in skipped if why.startswith("no push"))
     if candidates and not readable:
@@ -132,12 +110,16 @@ def run_sync(config: Config, log: Log, out: TextIO | None = None,
                                f"{candidates} repositories of {owner.login}; {TRAFFIC_PERMISSION}")
 
     result.events = build_events(result.repos)
-    result.plan = dedup_plan(config, result.events, today, result, log)
+    with log.group("Dedup"):
+        result.plan = dedup_plan(config, result.events, today, result, log)
     if config.dry_run:
         print_events(result.plan.to_send, out)
         log.info(f"dry run: {len(result.plan.to_send)} events printed, nothing sent")
+        result.finished = datetime.now(timezone.utc)
         return result
     sink = PosthogSink(config.posthog_key, config.posthog_url, config.posthog_historical,
                        config.timeout)
-    result.delivery = sink.deliver(result.plan.to_send)
+    with log.group(f"Sending {len(result.plan.to_send)} events to PostHog"):
+        result.delivery = sink.deliver(result.plan.to_send)
+    result.finished = datetime.now(timezone.utc)
     return result

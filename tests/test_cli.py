@@ -3,13 +3,11 @@
 import json
 import sys
 import uuid
-from datetime import datetime, timedelta, timezone
 
-from conftest import GITHUB_TOKEN, ROOT
+from conftest import GITHUB_TOKEN, ROOT, days_ago
 
 NS = uuid.UUID("45e8f109-f056-4372-9545-9d7b78b20c34")
-TODAY = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-DAYS = [(TODAY - timedelta(days=back)).strftime("%Y-%m-%dT%H:%M:%SZ") for back in (5, 4, 3)]
+DAYS = [days_ago(back) for back in (5, 4, 3)]
 
 
 def original_tool_events(github, names):
