@@ -37,9 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
             kwargs.update(nargs="?", const="1", metavar="BOOL")
         else:
             kwargs.update(metavar=option.env.removeprefix("GPS_"))
-        sync.add_argument(option.flag, **kwargs)
-    sync.add_argument("--summary", metavar="FILE", dest="summary_file",
-                      help="also write the Markdown report to FILE")
+        flags = [option.flag, "--summary"] if option.field == "summary_file" else [option.flag]
+        sync.add_argument(*flags, **kwargs)
     commands.add_parser("demo", help="run the whole pipeline against built-in stand-ins of GitHub "
                                       "and PostHog on 127.0.0.1 (no credentials, no network)")
     return parser
@@ -71,8 +70,8 @@ def sync_command(flags: dict, environ, cwd: Path) -> int:
         result = run_sync(config, log)
         log_summary(result, log)
         report = log.redact(markdown(result, log))
-        if flags.get("summary_file"):
-            Path(flags["summary_file"]).write_text(report, encoding="utf-8")
+        if config.summary_file:
+            Path(config.summary_file).write_text(report, encoding="utf-8")
         if actions and environ.get("GITHUB_STEP_SUMMARY"):
             append_summary(environ["GITHUB_STEP_SUMMARY"], report)
         if actions and environ.get("GITHUB_OUTPUT"):

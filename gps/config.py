@@ -119,6 +119,8 @@ OPTIONS: tuple[Option, ...] = (
            "Send nothing; print the events as JSON lines on stdout."),
     Option("timeout", "GPS_TIMEOUT", parse_seconds, "30",
            "Seconds before a GitHub or PostHog request is abandoned (and retried)."),
+    Option("summary_file", "GPS_SUMMARY_FILE", parse_text, "",
+           "Also write the Markdown report to this file (e.g. to upload it as an artifact)."),
 )
 
 
@@ -138,6 +140,7 @@ class Config:
     allow_archived: bool
     dry_run: bool
     timeout: float
+    summary_file: str
 
     @property
     def secrets(self) -> list[str]:

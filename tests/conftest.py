@@ -89,7 +89,7 @@ def make_config(github, posthog, **overrides):
                   posthog_key=PROJECT_KEY, posthog_url=posthog.url, posthog_id=None,
                   posthog_token="", posthog_api_url="", posthog_historical=True,
                   allow_forks=False, allow_private=False, allow_archived=True, dry_run=False,
-                  timeout=5)
+                  timeout=5, summary_file="")
     values.update(overrides)
     return Config(**values)
 

@@ -54,8 +54,10 @@ class FakeServer:
     Subclasses implement `route(request) -> Reply`.
     """
 
-    def __init__(self, latency: float = 0.0):
+    def __init__(self, latency: float = 0.0, bind: str = "127.0.0.1", advertise: str | None = None):
         self.latency = latency
+        self.bind = bind  # where to listen
+        self.advertise = advertise or bind  # the host name clients are given (in url and links)
         self.requests: list[Request] = []
         self.faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -78,7 +80,7 @@ class FakeServer:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer((self.bind, 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
                                         daemon=True)
@@ -100,8 +102,7 @@ class FakeServer:
     @property
     def url(self) -> str:
         assert self._httpd, "server not started"
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.advertise}:{self._httpd.server_address[1]}"
 
     # -- faults ----------------------------------------------------------------------------------
 

@@ -45,8 +45,8 @@ def _not_found() -> Reply:
 class FakeGitHub(FakeServer):
     """GitHub on 127.0.0.1. Build the world with `add_user`, `add_org` and `add_repo`."""
 
-    def __init__(self, latency: float = 0.0, rate_limit: int = 5000):
-        super().__init__(latency)
+    def __init__(self, latency: float = 0.0, rate_limit: int = 5000, **server):
+        super().__init__(latency, **server)
         self.tokens: dict[str, str] = {}  # token -> login
         self.accounts: dict[str, dict] = {}  # lower login -> {"login", "type"}
         self.repos: dict[str, FakeRepo] = {}  # lower full name -> repo

@@ -134,8 +134,8 @@ class FakePostHog(FakeServer):
     """PostHog on 127.0.0.1 for one project: `project_key` for capture, `project_id` for queries."""
 
     def __init__(self, project_key: str = "phc_test", project_id: int = 1,
-                 personal_keys: tuple[str, ...] = ("phx_test",), latency: float = 0.0):
-        super().__init__(latency)
+                 personal_keys: tuple[str, ...] = ("phx_test",), latency: float = 0.0, **server):
+        super().__init__(latency, **server)
         self.project_key = project_key
         self.project_id = project_id
         self.personal_keys = set(personal_keys)
@@ -148,6 +148,8 @@ class FakePostHog(FakeServer):
     def route(self, request: Request) -> Reply:
         if request.method == "POST" and request.path.rstrip("/") in ("/batch", "/capture", "/e"):
             return self._capture(request)
+        if request.method == "GET" and request.path == "/_fake/events":  # inspection, not PostHog's
+            return Reply(200, list(self.store.final().values()))
         match = re.fullmatch(r"/api/projects/([^/]+)/query/?", request.path)
         if match and request.method == "POST":
             return self._query(request, match.group(1))
