@@ -83,3 +83,11 @@ grep -q "^::add-mask::$(get github-key)$" "$WORK/container.log" \
 "$PY" -m gps.fakes check --state "$WORK/fakes.json" --summary "$WORK/file_commands/summary" \
   --outputs "$WORK/file_commands/output"
 echo "container test: passed"
+
+# 5. Our self-test workflow under act, as a runner would run it (uses: ./ builds the image again).
+"$ROOT/.venv/bin/act" push -W .github/workflows/self-test.yml -j self-test \
+  -P ubuntu-latest=python:3.12-slim --pull=false --action-offline-mode \
+  </dev/null >"$WORK/act.log" 2>&1 || { tail -n 80 "$WORK/act.log"; echo "act: the self-test workflow failed"; exit 1; }
+grep -q "Job succeeded" "$WORK/act.log" || { tail -n 80 "$WORK/act.log"; echo "act: no 'Job succeeded'"; exit 1; }
+grep "check: ok" "$WORK/act.log" | sed 's/^/act: /'
+echo "self-test workflow under act: passed"
