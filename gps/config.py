@@ -51,6 +51,44 @@ def parse_login(name: str, value: str) -> str:
     return value
 
 
+def split_list(value: str) -> list[str]:
+    """Items separated by commas or newlines, blanks dropped."""
+    return [item.strip() for item in re.split(r"[,\n]", value) if item.strip()]
+
+
+def parse_logins(name: str, value: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(parse_login(name, item) for item in split_list(value)))
+
+
+METRICS = ("views", "clones", "referrers", "paths", "snapshot", "stargazers", "releases")
+REPO_PATTERN_RE = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})/([A-Za-z0-9._*?\[\]-]+)$")
+
+
+def parse_metrics(name: str, value: str) -> tuple[str, ...]:
+    chosen = [item.lower() for item in split_list(value)]
+    unknown = [item for item in chosen if item not in METRICS]
+    if unknown:
+        raise ConfigError(f"{name}: unknown metric {', '.join(map(repr, unknown))}; "
+                          f"choose from {', '.join(METRICS)}")
+    return tuple(m for m in METRICS if m in chosen)
+
+
+def parse_repo_patterns(name: str, value: str) -> tuple[str, ...]:
+    patterns = split_list(value)
+    for pattern in patterns:
+        if not REPO_PATTERN_RE.match(pattern) or pattern.split("/")[1] in (".", ".."):
+            raise ConfigError(f"{name}: {pattern!r} is not owner/name or an owner/glob "
+                              "such as owner/* or owner/gps-*")
+    return tuple(dict.fromkeys(patterns))
+
+
+def parse_backfill(name: str, value: str) -> str:
+    word = value.strip().lower()
+    if word != "stargazers":
+        raise ConfigError(f"{name}: {value!r} cannot be backfilled; the only choice is stargazers")
+    return word
+
+
 def parse_positive_int(name: str, value: str) -> int:
     text = value.strip()
     if not text.isdigit() or int(text) <= 0:
@@ -82,6 +120,7 @@ class Option:
     default: str
     help: str
     secret: bool = False
+    empty: object = ""  # the value when unset and without a default
 
     @property
     def flag(self) -> str:
@@ -96,8 +135,18 @@ OPTIONS: tuple[Option, ...] = (
     Option("github_key", "GPS_GITHUB_KEY", parse_text, "",
            "GitHub token that can read traffic (push access / Administration: read). Required.",
            secret=True),
-    Option("github_id", "GPS_GITHUB_ID", parse_login, "",
-           "User or organization whose repositories are synced; empty: the token's own user."),
+    Option("github_id", "GPS_GITHUB_ID", parse_logins, "",
+           "Users or organizations (comma-separated) whose repositories are synced; "
+           "empty: the token's own user.", empty=()),
+    Option("repositories", "GPS_REPOSITORIES", parse_repo_patterns, "",
+           "Exactly these repositories: owner/name or owner/glob entries, comma- or "
+           "newline-separated. Named ones are synced whatever the filters say.", empty=()),
+    Option("exclude", "GPS_EXCLUDE", parse_repo_patterns, "",
+           "owner/glob entries removed from the selection after everything else.", empty=()),
+    Option("metrics", "GPS_METRICS", parse_metrics, "views,clones,referrers,paths,snapshot",
+           f"What to sync, comma-separated, from: {', '.join(METRICS)}."),
+    Option("backfill", "GPS_BACKFILL", parse_backfill, "",
+           "stargazers: read the whole star history once (otherwise only new stars)."),
     Option("github_url", "GPS_GITHUB_URL", parse_url, "https://api.github.com",
            "GitHub API base URL (GitHub Enterprise Server: https://HOST/api/v3)."),
     Option("posthog_key", "GPS_POSTHOG_KEY", parse_text, "",
@@ -105,7 +154,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("posthog_url", "GPS_POSTHOG_URL", parse_url, "https://us.i.posthog.com",
            "PostHog capture host."),
     Option("posthog_id", "GPS_POSTHOG_ID", parse_positive_int, "",
-           "PostHog project id; with GPS_POSTHOG_TOKEN turns on dedup through the query API."),
+           "PostHog project id; with GPS_POSTHOG_TOKEN turns on dedup through the query API.",
+           empty=None),
     Option("posthog_token", "GPS_POSTHOG_TOKEN", parse_text, "",
            "PostHog personal API key (phx_..., scope query:read) for dedup.", secret=True),
     Option("posthog_api_url", "GPS_POSTHOG_API_URL", parse_url, "",
@@ -127,7 +177,11 @@ OPTIONS: tuple[Option, ...] = (
 @dataclass(frozen=True)
 class Config:
     github_key: str
-    github_id: str
+    github_id: tuple[str, ...]
+    repositories: tuple[str, ...]
+    exclude: tuple[str, ...]
+    metrics: tuple[str, ...]
+    backfill: str
     github_url: str
     posthog_key: str
     posthog_url: str
@@ -141,6 +195,12 @@ class Config:
     dry_run: bool
     timeout: float
     summary_file: str
+
+    @classmethod
+    def build(cls, **values) -> "Config":
+        """A Config from the defaults and these (already parsed) values: for demos and tests."""
+        defaults = {o.field: o.parse(o.env, o.default) if o.default else o.empty for o in OPTIONS}
+        return cls(**{**defaults, **values})
 
     @property
     def secrets(self) -> list[str]:
@@ -174,8 +234,7 @@ def load_config(flags: Mapping[str, str | None], environ: Mapping[str, str], cwd
                 break
         if raw is None:
             raw = option.default
-        values[option.field] = option.parse(option.env, raw) if raw != "" else (
-            None if option.parse is parse_positive_int else "")
+        values[option.field] = option.parse(option.env, raw) if raw != "" else option.empty
     config = Config(**values)  # type: ignore[arg-type]
     if not config.github_key:
         raise ConfigError("GPS_GITHUB_KEY: missing; set it to a GitHub token that can read traffic")
@@ -183,7 +242,6 @@ def load_config(flags: Mapping[str, str | None], environ: Mapping[str, str], cwd
         raise ConfigError("GPS_POSTHOG_KEY: missing; set it to your PostHog project API key "
                           "(phc_...), or use --dry-run")
     return config
-
 
 
 def secret_values(flags: Mapping[str, str | None], environ: Mapping[str, str], cwd: Path) -> list[str]:

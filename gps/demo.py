@@ -14,11 +14,8 @@ from gps.log import Log
 
 
 def demo_config(github_url: str, posthog_url: str) -> Config:
-    return Config(github_key=DEMO_TOKEN, github_id=DEMO_ORG, github_url=github_url,
-                  posthog_key=DEMO_KEY, posthog_url=posthog_url, posthog_id=None, posthog_token="",
-                  posthog_api_url="", posthog_historical=True, allow_forks=False,
-                  allow_private=False, allow_archived=True, dry_run=False, timeout=10,
-                  summary_file="")
+    return Config.build(github_key=DEMO_TOKEN, github_id=(DEMO_ORG,), github_url=github_url,
+                        posthog_key=DEMO_KEY, posthog_url=posthog_url, timeout=10.0)
 
 
 def run_demo() -> int:

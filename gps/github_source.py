@@ -7,18 +7,23 @@ repository. Every GitHub failure leaves this module as one of our exceptions wit
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 
 import requests
 from github import Auth, Github, GithubException, GithubRetry
 from github.GithubException import BadCredentialsException, UnknownObjectException
 
 from gps.errors import CredentialsError, GpsError
-from gps.model import DailyStat, Owner, Repo, Traffic
+from gps.model import Asset, DailyStat, Owner, Popular, Repo, Star, Traffic
 
 TRAFFIC_PERMISSION = (
     "traffic needs push access: a classic token with `repo` scope, or a fine-grained token "
     "or GitHub App with Administration: read on the repository"
 )
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 class TrafficDenied(Exception):
@@ -49,26 +54,13 @@ def describe_github_error(exc: Exception) -> str:
 GITHUB_ERRORS = (GithubException, requests.exceptions.RequestException, ValueError)
 
 
-def select_repos(repos: list[Repo], allow_forks: bool, allow_private: bool,
-                 allow_archived: bool) -> tuple[list[Repo], list[tuple[Repo, str]]]:
-    """Apply the three filters and the push-access check; return (selected, [(skipped, reason)])."""
-    selected, skipped = [], []
-    for repo in repos:
-        if repo.fork and not allow_forks:
-            skipped.append((repo, "fork (GPS_ALLOW_FORKS=0)"))
-        elif repo.private and not allow_private:
-            skipped.append((repo, "private (GPS_ALLOW_PRIVATE=0)"))
-        elif repo.archived and not allow_archived:
-            skipped.append((repo, "archived (GPS_ALLOW_ARCHIVED=0)"))
-        elif repo.can_push is False:
-            skipped.append((repo, "no push access for this token"))
-        else:
-            selected.append(repo)
-    return selected, skipped
+def _timestamp(value) -> str | None:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
 
 def _repo_from_listing(item) -> Repo:
-    permissions = item.permissions  # present in every authenticated listing payload
+    """Only attributes every listing payload carries, so PyGithub fires no completion GET."""
+    permissions = item.permissions
     return Repo(
         full_name=item.full_name,
         private=bool(item.private),
@@ -76,7 +68,27 @@ def _repo_from_listing(item) -> Repo:
         archived=bool(item.archived),
         can_push=None if permissions is None else bool(permissions.push or permissions.admin),
         html_url=item.html_url or "",
+        stars=int(item.stargazers_count or 0),
+        forks=int(item.forks_count or 0),
+        open_issues=int(item.open_issues_count or 0),
+        size_kb=int(item.size or 0),
+        language=item.language,
+        topics=tuple(item.topics or ()),
+        pushed_at=_timestamp(item.pushed_at),
     )
+
+
+STARGAZERS_QUERY = """
+query($owner: String!, $name: String!, $first: Int!, $after: String) {
+  repository(owner: $owner, name: $name) {
+    stargazers(first: $first, after: $after, orderBy: {field: STARRED_AT, direction: DESC}) {
+      totalCount
+      pageInfo { hasNextPage endCursor }
+      edges { starredAt node { login } }
+    }
+  }
+}
+""".strip()
 
 
 class GitHubSource:
@@ -87,7 +99,7 @@ class GitHubSource:
         self.gh = Github(auth=Auth.Token(token), base_url=base_url, timeout=max(1, math.ceil(timeout)), per_page=100,
                          retry=retry, seconds_between_requests=0, lazy=True)
         self.base_url = base_url
-        self.owner_requests = 0  # requests resolve_owner made (the listing tells the rest)
+        self._first_remaining: int | None = None  # rate-limit budget after the first request
 
     def _fail(self, what: str, exc: Exception) -> GpsError:
         if isinstance(exc, BadCredentialsException):
@@ -98,13 +110,15 @@ class GitHubSource:
         """The token's user when `login` is empty; else tell user from organization in one request."""
         try:
             me = self.gh.get_user()
-            self.owner_requests = 1
             if not login:
-                return Owner(me.login, "token-user")
+                owner = Owner(me.login, "token-user")
+                self._note_first()
+                return owner
             named = self.gh.get_user(login)
-            if named.type == "Organization":
+            kind = named.type
+            self._note_first()
+            if kind == "Organization":
                 return Owner(named.login, "organization")
-            self.owner_requests = 2
             if named.login.lower() == me.login.lower():
                 return Owner(named.login, "token-user")
             return Owner(named.login, "user")
@@ -126,26 +140,110 @@ class GitHubSource:
         except GITHUB_ERRORS as exc:
             raise self._fail(f"listing the repositories of {owner.login}", exc) from None
 
+    def get_repo(self, full_name: str) -> Repo | None:
+        """One named repository (1 request); None when it does not exist or is not visible."""
+        try:
+            item = self.gh.get_repo(full_name)
+            item.complete()
+            self._note_first()
+            return _repo_from_listing(item)
+        except UnknownObjectException:
+            return None
+        except GITHUB_ERRORS as exc:
+            raise self._fail(f"reading {full_name}", exc) from None
+
+    def _read(self, what: str, call):
+        """Run one read of a repository's data, turning failures into TrafficDenied/TrafficFailed."""
+        try:
+            return call()
+        except BadCredentialsException as exc:
+            raise self._fail(f"reading {what}", exc) from None
+        except GithubException as exc:
+            if exc.status == 403:
+                raise TrafficDenied(describe_github_error(exc)) from None
+            raise TrafficFailed(f"{what}: {describe_github_error(exc)}") from None
+        except (requests.exceptions.RequestException, ValueError, KeyError, TypeError,
+                AttributeError) as exc:
+            raise TrafficFailed(f"{what}: {describe_github_error(exc)}") from None
+
     def read_traffic(self, repo: Repo, stats: tuple[str, ...] = ("views", "clones")) -> dict[str, Traffic]:
         """Daily traffic for each statistic, GitHub's timestamp strings kept exactly."""
         handle = self.gh.get_repo(repo.full_name)  # lazy: no request
-        result = {}
-        for stat in stats:
-            try:
-                answer = (handle.get_views_traffic() if stat == "views" else handle.get_clones_traffic())
-                raw = answer.raw_data
-                days = tuple(DailyStat(d["timestamp"], int(d["count"]), int(d["uniques"]))
-                             for d in raw.get(stat) or [])
-                result[stat] = Traffic(stat, int(raw.get("count", 0)), int(raw.get("uniques", 0)), days)
-            except BadCredentialsException as exc:
-                raise self._fail("reading traffic", exc) from None
-            except GithubException as exc:
-                if exc.status == 403:
-                    raise TrafficDenied(describe_github_error(exc)) from None
-                raise TrafficFailed(f"{stat}: {describe_github_error(exc)}") from None
-            except (requests.exceptions.RequestException, ValueError, KeyError, TypeError) as exc:
-                raise TrafficFailed(f"{stat}: {describe_github_error(exc)}") from None
-        return result
+
+        def read(stat: str) -> Traffic:
+            answer = handle.get_views_traffic() if stat == "views" else handle.get_clones_traffic()
+            raw = answer.raw_data
+            days = tuple(DailyStat(d["timestamp"], int(d["count"]), int(d["uniques"]))
+                         for d in raw.get(stat) or [])
+            return Traffic(stat, int(raw.get("count", 0)), int(raw.get("uniques", 0)), days)
+
+        return {stat: self._read(stat, lambda: read(stat)) for stat in stats}
+
+    def read_popular(self, repo: Repo, metric: str) -> list[Popular]:
+        """GitHub's 14-day top 10 referrers or paths."""
+        handle = self.gh.get_repo(repo.full_name)
+
+        def read() -> list[Popular]:
+            entries = handle.get_top_referrers() if metric == "referrers" else handle.get_top_paths()
+            out = []
+            for entry in entries or []:
+                raw = entry.raw_data
+                name = raw["referrer"] if metric == "referrers" else raw["path"]
+                out.append(Popular(name, int(raw["count"]), int(raw["uniques"]),
+                                   raw.get("title") or ""))
+            return out
+
+        return self._read(metric, read)
+
+    def read_assets(self, repo: Repo) -> list[Asset]:
+        """Every asset of every published release with its cumulative download count."""
+        handle = self.gh.get_repo(repo.full_name)
+
+        def read() -> list[Asset]:
+            assets = []
+            for release in handle.get_releases():
+                if release.draft:
+                    continue
+                for asset in release.assets:
+                    assets.append(Asset(release.tag_name, asset.name, int(asset.download_count),
+                                        bool(release.prerelease)))
+            return assets
+
+        return self._read("releases", read)
+
+    def read_stars(self, repo: Repo, newer_than: datetime | None) -> tuple[list[Star], int]:
+        """Stars newest first (GraphQL), stopping at `newer_than`; (stars, how many unreachable)."""
+        owner, name = repo.owner, repo.name
+        stars: list[Star] = []
+        after = None
+        total = 0
+        while True:
+            variables = {"owner": owner, "name": name, "first": 100, "after": after}
+            _, data = self._read("stargazers",
+                                 lambda: self.gh.requester.graphql_query(STARGAZERS_QUERY, variables))
+            block = ((data.get("data") or {}).get("repository") or {}).get("stargazers") or {}
+            total = int(block.get("totalCount") or 0)
+            for edge in block.get("edges") or []:
+                starred_at = edge["starredAt"]
+                if newer_than and _parse(starred_at) <= newer_than:
+                    return stars, 0
+                stars.append(Star(starred_at, (edge.get("node") or {}).get("login") or "ghost"))
+            page = block.get("pageInfo") or {}
+            if not page.get("hasNextPage"):
+                break
+            after = page.get("endCursor")
+        return stars, max(0, total - len(stars)) if newer_than is None else 0
+
+    def _note_first(self) -> None:
+        if self._first_remaining is None and self.rate_limit():
+            self._first_remaining = self.rate_limit()[0] + 1  # the budget before that request
+
+    def requests_used(self) -> int | None:
+        """Requests this run spent from the hourly budget, from the rate-limit headers."""
+        now = self.rate_limit()
+        if self._first_remaining is None or now is None or now[0] > self._first_remaining:
+            return None  # no request yet, or the budget was reset during the run
+        return self._first_remaining - now[0]
 
     def rate_limit(self) -> tuple[int, int] | None:
         """(remaining, limit) from the last response's headers, without spending a request."""

@@ -17,6 +17,22 @@ class Repo:
     archived: bool = False
     can_push: bool | None = True  # None: the listing did not say
     html_url: str = ""
+    # the snapshot, as the listing gives it (no extra request)
+    stars: int = 0
+    forks: int = 0
+    open_issues: int = 0
+    size_kb: int = 0
+    language: str | None = None
+    topics: tuple[str, ...] = ()
+    pushed_at: str | None = None
+
+    @property
+    def owner(self) -> str:
+        return self.full_name.split("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.full_name.split("/", 1)[1]
 
 
 @dataclass(frozen=True)
@@ -38,6 +54,34 @@ class Traffic:
     days: tuple[DailyStat, ...] = ()
 
 
+@dataclass(frozen=True)
+class Popular:
+    """One entry of a 14-day top-10 list: a referrer (title empty) or a path."""
+
+    name: str
+    count: int
+    uniques: int
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One release asset and its cumulative downloads."""
+
+    release: str
+    asset: str
+    downloads: int
+    prerelease: bool = False
+
+
+@dataclass(frozen=True)
+class Star:
+    """One stargazer: GitHub's `starred_at` string, byte for byte, and the login."""
+
+    starred_at: str
+    user: str
+
+
 @dataclass
 class RepoResult:
     """What happened to one selected repository in this run."""
@@ -46,6 +90,11 @@ class RepoResult:
     status: str = "synced"  # synced | denied | failed
     reason: str = ""
     traffic: dict[str, Traffic] = field(default_factory=dict)
+    referrers: list[Popular] | None = None
+    paths: list[Popular] | None = None
+    assets: list[Asset] | None = None
+    stars: list[Star] | None = None
+    stars_unreachable: int = 0
 
 
 @dataclass(frozen=True)
@@ -112,7 +161,7 @@ class Delivery:
 class SyncResult:
     """Everything the report needs to know about one run."""
 
-    owner: Owner
+    owners: list[Owner]
     dry_run: bool
     started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     finished: datetime | None = None
@@ -126,6 +175,7 @@ class SyncResult:
     delivery: Delivery = field(default_factory=Delivery)
     rate_limit: tuple[int, int] | None = None
     github_requests: int | None = None  # rate-limit budget this run spent
+    previous_stars: dict[str, int] = field(default_factory=dict)  # repo -> stars at last snapshot
 
     def failed_repos(self) -> list[str]:
         """Repositories that could not be read, or whose events were not all delivered."""

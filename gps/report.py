@@ -89,13 +89,47 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def _row(result: RepoResult, today) -> str:
+def _stars(result: RepoResult, previous: dict[str, int]) -> str:
+    before = previous.get(result.repo.full_name)
+    if before is None or before == result.repo.stars:
+        return str(result.repo.stars)
+    return f"{result.repo.stars} ({result.repo.stars - before:+d})"
+
+
+def _row(result: RepoResult, today, previous: dict[str, int]) -> str:
     name = f"[{_cell(result.repo.full_name)}]({result.repo.html_url})" if result.repo.html_url \
         else _cell(result.repo.full_name)
     views, clones = result.traffic.get("views"), result.traffic.get("clones")
     numbers = [str(getattr(traffic, attr)) if traffic else "–"
                for traffic in (views, clones) for attr in ("count", "uniques")]
-    return f"| {name} | {' | '.join(numbers)} | {sparkline(result, today)} | {_status(result)} |"
+    return (f"| {name} | {_stars(result, previous)} | {' | '.join(numbers)} | "
+            f"{sparkline(result, today)} | {_status(result)} |")
+
+
+TOP = 10
+
+
+def top_lists(result: SyncResult) -> list[str]:
+    """Top referrers (summed over repositories) and top paths of this run's 14-day lists."""
+    referrers: Counter = Counter()
+    paths: list[tuple[int, str, str]] = []
+    for repo in result.repos:
+        for entry in repo.referrers or []:
+            referrers[entry.name] += entry.count
+        paths += [(entry.count, entry.name, entry.title) for entry in repo.paths or []]
+    lines = []
+    if referrers:
+        lines += ["## Top referrers (14 days, all repositories)", "", "| Referrer | Views |",
+                  "|---|--:|"]
+        lines += [f"| {_cell(name)} | {count} |" for name, count in
+                  sorted(referrers.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP]]
+        lines.append("")
+    if paths:
+        lines += ["## Top paths (14 days)", "", "| Path | Title | Views |", "|---|---|--:|"]
+        lines += [f"| `{_cell(path)}` | {_cell(title)} | {count} |"
+                  for count, path, title in sorted(paths, key=lambda p: (-p[0], p[1]))[:TOP]]
+        lines.append("")
+    return lines
 
 
 def problems(result: SyncResult, log: Log | None) -> list[str]:
@@ -119,7 +153,8 @@ def markdown(result: SyncResult, log: Log | None = None, limit: int = SUMMARY_LI
     denied = [r for r in result.repos if r.status == "denied"]
     views, clones = window_totals(result)
     plan = result.plan
-    head = [f"# GitHub traffic → PostHog: {result.owner.login}, {today.isoformat()}", ""]
+    owners = ", ".join(o.login for o in result.owners) or "selected repositories"
+    head = [f"# GitHub traffic → PostHog: {owners}, {today.isoformat()}", ""]
     if result.dry_run:
         head += ["> [!WARNING]", "> **Dry run**: nothing was sent to PostHog. "
                  f"{len(plan.to_send)} events would have been sent.", ""]
@@ -149,13 +184,15 @@ def markdown(result: SyncResult, log: Log | None = None, limit: int = SUMMARY_LI
         tail.append("")
     rows = sorted(result.repos, key=lambda r: (-(r.traffic["views"].count if "views" in r.traffic
                                                  else -1), r.repo.full_name.lower()))
+    tail = top_lists(result) + tail
     table = ["## Repositories", "",
-             "| Repository | Views | Unique visitors | Clones | Unique cloners | Daily views | Status |",
-             "|---|--:|--:|--:|--:|---|---|"]
+             "| Repository | Stars | Views | Unique visitors | Clones | Unique cloners | "
+             "Daily views | Status |",
+             "|---|--:|--:|--:|--:|--:|---|---|"]
     size = sum(len(line.encode()) + 1 for line in head + table + tail) + 200
     shown = 0
     for result_row in rows:
-        line = _row(result_row, today)
+        line = _row(result_row, today, result.previous_stars)
         if size + len(line.encode()) + 1 > limit:
             break
         table.append(line)

@@ -64,6 +64,8 @@ def gps(github, posthog, tmp_path):
         base.update({
             "GPS_GITHUB_KEY": GITHUB_TOKEN, "GPS_GITHUB_URL": github.url,
             "GPS_POSTHOG_KEY": PROJECT_KEY, "GPS_POSTHOG_URL": posthog.url,
+            # the original tool's scope; tests of the other metrics (and the default) set their own
+            "GPS_METRICS": "views,clones",
         })
         base.update(env or {})
         base = {k: v for k, v in base.items() if v is not None}
@@ -85,13 +87,9 @@ def make_config(github, posthog, **overrides):
     """A Config pointing at the fakes, for in-process runs of the real pipeline."""
     from gps.config import Config
 
-    values = dict(github_key=GITHUB_TOKEN, github_id="", github_url=github.url,
-                  posthog_key=PROJECT_KEY, posthog_url=posthog.url, posthog_id=None,
-                  posthog_token="", posthog_api_url="", posthog_historical=True,
-                  allow_forks=False, allow_private=False, allow_archived=True, dry_run=False,
-                  timeout=5, summary_file="")
-    values.update(overrides)
-    return Config(**values)
+    values = dict(github_key=GITHUB_TOKEN, github_url=github.url, posthog_key=PROJECT_KEY,
+                  posthog_url=posthog.url, timeout=5.0, metrics=("views", "clones"))
+    return Config.build(**{**values, **overrides})
 
 
 def with_dedup(github, posthog, **overrides):

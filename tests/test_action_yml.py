@@ -31,7 +31,7 @@ def test_every_option_is_an_input_mapped_to_its_variable_with_the_cli_default():
 
 
 def test_outputs_match_what_gps_writes():
-    written = outputs(SyncResult(owner=Owner("o", "user"), dry_run=False))
+    written = outputs(SyncResult(owners=[Owner("o", "user")], dry_run=False))
     assert set(ACTION["outputs"]) == set(written)
     assert {"events-sent", "events-skipped", "events-failed", "repositories", "views",
             "clones"} <= set(written)

@@ -24,7 +24,7 @@ def test_masks_come_first_then_groups_outputs_and_summary(github, posthog, gps, 
     assert run.returncode == 0, run.stderr
     first = run.stdout.splitlines()[:3]
     assert sorted(first) == sorted(f"::add-mask::{s}" for s in (GITHUB_TOKEN, PROJECT_KEY, PERSONAL_KEY))
-    assert "::group::Owner and repositories" in run.stderr and "::endgroup::" in run.stderr
+    assert "::group::Owners and repositories" in run.stderr and "::endgroup::" in run.stderr
     outputs = dict(line.split("=", 1) for line in (tmp_path / "out").read_text().splitlines())
     assert outputs["events-sent"] == "2" and outputs["repositories"] == "1"
     assert outputs["views"] == "7" and outputs["clones"] == "2"
@@ -32,7 +32,7 @@ def test_masks_come_first_then_groups_outputs_and_summary(github, posthog, gps, 
                             "views", "clones"}
     summary = (tmp_path / "summary.md").read_text()
     assert summary.startswith("# GitHub traffic → PostHog: octo-user")
-    assert "[octo-user/alpha](https://github.com/octo-user/alpha) | 7 | 3 | 2 | 1 |" in summary
+    assert "[octo-user/alpha](https://github.com/octo-user/alpha) | 0 | 7 | 3 | 2 | 1 |" in summary
     for secret in (GITHUB_TOKEN, PROJECT_KEY, PERSONAL_KEY):
         assert secret not in summary and secret not in without_masks(run.output)
 

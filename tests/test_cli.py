@@ -97,7 +97,7 @@ def test_token_that_can_read_no_traffic_at_all_is_a_credentials_error(github, po
     add_traffic_repo(github, "stranger/other", push=False)
     run = gps(env={"GPS_GITHUB_ID": "stranger"})
     assert run.returncode == 2
-    assert "GPS_GITHUB_KEY: the token cannot read the traffic of any of the 2 repositories" in run.stderr
+    assert "GPS_GITHUB_KEY: the token cannot read the traffic of any of the 2 selected repositories" in run.stderr
     assert "Administration: read" in run.stderr
     assert posthog.count() == 0
 

@@ -21,7 +21,7 @@ def test_defaults_match_the_original_tool(tmp_path):
     assert (config.allow_forks, config.allow_private, config.allow_archived) == (False, False, True)
     assert config.posthog_historical is True
     assert config.dry_run is False
-    assert config.github_id == "" and config.posthog_id is None
+    assert config.github_id == () and config.posthog_id is None
 
 
 def test_every_option_is_a_config_field_in_order():
@@ -31,11 +31,11 @@ def test_every_option_is_a_config_field_in_order():
 def test_precedence_flag_over_env_over_dotenv_over_default(tmp_path):
     dotenv = "GPS_GITHUB_ID=from-dotenv\nGPS_ALLOW_FORKS=1\nGPS_TIMEOUT=5\n"
     config = load({"GPS_GITHUB_ID": "from-env"}, {"github_id": "from-flag"}, dotenv, tmp_path)
-    assert config.github_id == "from-flag"
+    assert config.github_id == ("from-flag",)
     config = load({"GPS_GITHUB_ID": "from-env"}, {}, dotenv, tmp_path)
-    assert config.github_id == "from-env"
+    assert config.github_id == ("from-env",)
     assert config.allow_forks is True and config.timeout == 5
-    assert load({}, {}, "GPS_GITHUB_ID=from-dotenv\n", tmp_path).github_id == "from-dotenv"
+    assert load({}, {}, "GPS_GITHUB_ID=from-dotenv\n", tmp_path).github_id == ("from-dotenv",)
 
 
 def test_empty_string_means_unset(tmp_path):
@@ -44,7 +44,7 @@ def test_empty_string_means_unset(tmp_path):
     assert config.github_url == "https://api.github.com"
     assert config.allow_archived is True
     assert config.posthog_id is None
-    assert config.github_id == "dotenv-owner"  # an empty flag and env fall through to .env
+    assert config.github_id == ("dotenv-owner",)  # an empty flag and env fall through to .env
 
 
 @pytest.mark.parametrize("word,value", [("1", True), ("TRUE", True), ("Yes", True), ("on", True),

@@ -77,7 +77,7 @@ def test_query_is_scoped_and_takes_values_only_through_placeholders(posthog):
     posthog.store.insert(posthog.project_id, [{"uuid": str(uuid.uuid4()), "event": "$pageview",
                                                "distinct_id": "u", "timestamp": day(0),
                                                "properties": {"repo": "o/mine", "count": 1}}])
-    stored = client(posthog).fetch(mine)
+    stored = client(posthog).fetch(mine).stored
     assert stored == {e.uuid: Stored(e.properties["count"], e.properties["uniques"]) for e in mine}
     [query] = posthog.queries
     assert query["query"] == STORED_VALUES_QUERY
@@ -91,14 +91,14 @@ def test_several_unmerged_rows_give_their_maximum(posthog):
     [event] = views("o/r", 10)
     lower = {**event.as_json(), "properties": {**event.properties, "count": 3, "uniques": 9}}
     posthog.store.insert(posthog.project_id, [event.as_json(), lower])
-    assert client(posthog).fetch([event]) == {event.uuid: Stored(10, 9)}
+    assert client(posthog).fetch([event]).stored == {event.uuid: Stored(10, 9)}
 
 
 def test_more_than_one_page_is_read_completely(posthog):
     events = [e for n in range(25) for e in views(f"o/repo-{n}", *range(1, 11))]  # 250 events
     posthog.store.insert(posthog.project_id, [e.as_json() for e in events])
     reader = client(posthog, page_size=100)
-    stored = reader.fetch(events)
+    stored = reader.fetch(events).stored
     assert set(stored) == {e.uuid for e in events}
     assert reader.queries == 3 == len(posthog.queries)
 
@@ -111,7 +111,7 @@ def test_query_count_stays_within_the_bound_at_scale(posthog):
               "timestamp": day(n % 10), "properties": {"repo": "org/r1"}} for n in range(60_000)]
     posthog.store.insert(posthog.project_id, noise)
     reader = client(posthog)
-    stored = reader.fetch(events)
+    stored = reader.fetch(events).stored
     assert len(stored) == 100_000
     assert reader.queries <= -(-len(events) // 50_000) + 1
 
@@ -145,7 +145,7 @@ def test_bad_query_is_not_retried(posthog):
 @pytest.mark.parametrize("status,headers", [(429, {"Retry-After": "1"}), (502, {}), (503, {})])
 def test_transient_failures_are_retried(posthog, status, headers):
     posthog.fail("/query", status=status, body={"detail": "busy"}, headers=headers, times=2)
-    assert client(posthog).fetch(views("o/r", 1)) == {}
+    assert client(posthog).fetch(views("o/r", 1)).stored == {}
     assert posthog.count("/query") == 3
 
 

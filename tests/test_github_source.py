@@ -4,7 +4,8 @@ import pytest
 from conftest import GITHUB_TOKEN
 
 from gps.errors import CredentialsError, GpsError
-from gps.github_source import GitHubSource, TrafficDenied, TrafficFailed, select_repos
+from gps.github_source import GitHubSource, TrafficDenied, TrafficFailed
+from gps.selection import select_repos
 from gps.model import Repo
 
 

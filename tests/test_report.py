@@ -3,7 +3,8 @@
 from datetime import date, datetime, timedelta, timezone
 
 from gps.log import Log
-from gps.model import (DailyStat, Delivery, Owner, Plan, Repo, RepoResult, SyncResult, Traffic)
+from gps.model import (DailyStat, Delivery, Owner, Plan, Popular, Repo, RepoResult, SyncResult,
+                       Traffic)
 from gps.report import SUMMARY_LIMIT, markdown, outputs, sparkline
 
 NOW = datetime(2026, 12, 3, 15, tzinfo=timezone.utc)
@@ -19,7 +20,7 @@ def traffic_result(name, views, uniques=3, clones=2, status="synced", reason="")
 
 
 def make_result(repos, **kwargs):
-    result = SyncResult(owner=Owner("octo-org", "organization"), dry_run=False,
+    result = SyncResult(owners=[Owner("octo-org", "organization")], dry_run=False,
                         started=NOW - timedelta(seconds=12), finished=NOW, **kwargs)
     result.repos = repos
     return result
@@ -43,7 +44,7 @@ def test_report_has_totals_table_sorted_by_views_and_problems():
     assert "165 views, 9 clones" in text  # window totals over synced repositories
     big, small = text.index("[octo-org/big]"), text.index("[octo-org/small]")
     assert big < small < text.index("octo-org/broken")
-    assert "| [octo-org/big](https://github.com/octo-org/big) | 150 | 40 | 7 | 1 |" in text
+    assert "| [octo-org/big](https://github.com/octo-org/big) | 0 | 150 | 40 | 7 | 1 |" in text
     assert "## Problems" in text and "octo-org/broken: failed — views: HTTP 500" in text
     assert "1 events not delivered: HTTP 500 boom" in text
     assert "GPS_POSTHOG_TOKEN is not set" in text
@@ -86,3 +87,24 @@ def test_outputs():
 def test_report_date_is_the_runs_date():
     result = make_result([])
     assert date(2026, 12, 3).isoformat() in markdown(result).splitlines()[0]
+
+
+def test_top_referrers_paths_and_star_changes():
+    a = traffic_result("o/a", [5] * 15)
+    a.repo = Repo("o/a", html_url="https://github.com/o/a", stars=12)
+    a.referrers = [Popular("Google", 30, 9), Popular("t.co", 4, 2)]
+    a.paths = [Popular("/o/a", 50, 10, "o/a: home")]
+    b = traffic_result("o/b", [1] * 15)
+    b.repo = Repo("o/b", html_url="https://github.com/o/b", stars=5)
+    b.referrers = [Popular("Google", 7, 3), Popular("reddit.com", 9, 5)]
+    b.paths = [Popular("/o/b/issues", 60, 4, "Issues · o/b")]
+    result = make_result([a, b])
+    result.previous_stars = {"o/a": 9}
+    text = markdown(result)
+    referrers = text.split("## Top referrers")[1].split("##")[0]
+    assert referrers.index("| Google | 37 |") < referrers.index("| reddit.com | 9 |") < \
+        referrers.index("| t.co | 4 |")
+    paths = text.split("## Top paths")[1]
+    assert paths.index("`/o/b/issues`") < paths.index("`/o/a`")
+    assert "| [o/a](https://github.com/o/a) | 12 (+3) |" in text
+    assert "| [o/b](https://github.com/o/b) | 5 |" in text

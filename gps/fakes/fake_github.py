@@ -7,6 +7,7 @@ credentials" otherwise), listings paged by `per_page`/`page` with absolute `Link
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 import time
@@ -31,6 +32,16 @@ class FakeRepo:
     clones: list[tuple[str, int, int]] = field(default_factory=list)
     window_uniques: dict[str, int] = field(default_factory=dict)  # stat -> 14-day uniques
     denied_message: str = PUSH_DENIED
+    referrers: list[tuple[str, int, int]] = field(default_factory=list)  # (referrer, count, uniques)
+    paths: list[tuple[str, str, int, int]] = field(default_factory=list)  # (path, title, count, uniques)
+    stars: list[tuple[str, str]] = field(default_factory=list)  # (starred_at, login), oldest first
+    releases: list[dict] = field(default_factory=list)  # {"tag", "prerelease", "draft", "assets": {name: downloads}}
+    forks_count: int = 0
+    open_issues: int = 0
+    size_kb: int = 1
+    language: str | None = "Python"
+    topics: list[str] = field(default_factory=list)
+    pushed_at: str = "2026-11-30T12:00:00Z"
     id: int = 0
 
     @property
@@ -93,8 +104,10 @@ class FakeGitHub(FakeServer):
             "url": f"{self.url}/repos/{repo.full_name}",
             "permissions": {"admin": False, "maintain": False, "push": repo.push, "triage": True,
                             "pull": True},
-            "stargazers_count": 0, "forks_count": 0, "open_issues_count": 0, "size": 1,
-            "language": "Python", "topics": [], "pushed_at": "2026-11-30T12:00:00Z",
+            "stargazers_count": len(repo.stars), "watchers_count": len(repo.stars),
+            "forks_count": repo.forks_count, "open_issues_count": repo.open_issues,
+            "size": repo.size_kb, "language": repo.language, "topics": list(repo.topics),
+            "pushed_at": repo.pushed_at, "default_branch": "main",
         }
 
     def _page(self, request: Request, items: list[dict]) -> Reply:
@@ -122,6 +135,42 @@ class FakeGitHub(FakeServer):
         return Reply(200, {"count": total, "uniques": uniques,
                            stat: [{"timestamp": ts, "count": c, "uniques": u} for ts, c, u in days]})
 
+    def _releases(self, request: Request, repo: FakeRepo) -> Reply:
+        items = []
+        for number, release in enumerate(reversed(repo.releases), 1):  # newest first, as GitHub
+            assets = [{"id": number * 1000 + i, "name": name, "download_count": downloads,
+                       "url": f"{self.url}/repos/{repo.full_name}/releases/assets/{number * 1000 + i}",
+                       "state": "uploaded"}
+                      for i, (name, downloads) in enumerate(release.get("assets", {}).items())]
+            items.append({"id": number, "tag_name": release["tag"], "name": release["tag"],
+                          "draft": release.get("draft", False),
+                          "prerelease": release.get("prerelease", False),
+                          "url": f"{self.url}/repos/{repo.full_name}/releases/{number}",
+                          "assets": assets})
+        return self._page(request, items)
+
+    def _graphql(self, request: Request) -> Reply:
+        """The one GraphQL query gps sends: a repository's stargazers, newest first, cursor-paged."""
+        body = request.json() or {}
+        query, variables = body.get("query", ""), body.get("variables") or {}
+        if "stargazers" not in query or "STARRED_AT" not in query:
+            return Reply(200, {"errors": [{"message": "the fake knows only the stargazers query"}]})
+        repo = self.repos.get(f"{variables.get('owner')}/{variables.get('name')}".lower())
+        if repo is None:
+            return Reply(200, {"data": {"repository": None}, "errors": [
+                {"type": "NOT_FOUND", "path": ["repository"], "message": "Could not resolve to a "
+                 f"Repository with the name '{variables.get('owner')}/{variables.get('name')}'."}]})
+        first = min(int(variables.get("first") or 100), 100)
+        start = int(base64.b64decode(variables["after"]).decode()) if variables.get("after") else 0
+        newest_first = list(reversed(repo.stars))
+        chunk = newest_first[start:start + first]
+        end = start + len(chunk)
+        edges = [{"starredAt": at, "node": {"login": login}} for at, login in chunk]
+        cursor = base64.b64encode(str(end).encode()).decode()
+        return Reply(200, {"data": {"repository": {"stargazers": {
+            "totalCount": len(repo.stars), "edges": edges,
+            "pageInfo": {"hasNextPage": end < len(newest_first), "endCursor": cursor}}}}})
+
     # -- routes ----------------------------------------------------------------------------------
 
     def route(self, request: Request) -> Reply:
@@ -136,6 +185,8 @@ class FakeGitHub(FakeServer):
             return Reply(403, {"message": "API rate limit exceeded for user.",
                                "documentation_url": DOCS}, {"x-ratelimit-remaining": "0"})
         path = request.path.rstrip("/")
+        if path == "/graphql" and request.method == "POST":
+            return self._graphql(request)
         if path == "/user":
             return Reply(200, {**self.accounts[login.lower()], "id": 1})
         if path == "/rate_limit":
@@ -157,12 +208,26 @@ class FakeGitHub(FakeServer):
             if kind == "users":
                 owned = [r for r in owned if not r.private]
             return self._page(request, [self._repo_json(r) for r in owned])
-        match = re.fullmatch(r"/repos/([^/]+/[^/]+)(?:/traffic/(views|clones))?", path)
+        match = re.fullmatch(r"/repos/([^/]+/[^/]+)(/.*)?", path)
         if match:
             repo = self.repos.get(match.group(1).lower())
             if repo is None:
                 return _not_found()
-            if match.group(2):
-                return self._traffic(repo, match.group(2))
-            return Reply(200, self._repo_json(repo))
+            rest = match.group(2) or ""
+            if rest in ("/traffic/views", "/traffic/clones"):
+                return self._traffic(repo, rest.rsplit("/", 1)[1])
+            if rest.startswith("/traffic/popular/") and not repo.push:
+                return Reply(403, {"message": repo.denied_message, "documentation_url": DOCS,
+                                   "status": "403"})
+            if rest == "/traffic/popular/referrers":
+                return Reply(200, [{"referrer": r, "count": c, "uniques": u}
+                                   for r, c, u in repo.referrers[:10]])
+            if rest == "/traffic/popular/paths":
+                return Reply(200, [{"path": p, "title": t, "count": c, "uniques": u}
+                                   for p, t, c, u in repo.paths[:10]])
+            if rest == "/releases":
+                return self._releases(request, repo)
+            if rest == "":
+                return Reply(200, self._repo_json(repo))
+            return _not_found()
         return _not_found()

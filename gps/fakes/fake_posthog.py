@@ -56,9 +56,10 @@ class EventStore:
 
     def query(self, hogql: str, values: dict) -> tuple[list[list], bool]:
         """Run the HogQL subset gps uses against the rows; return (rows, has_more)."""
-        sql, params, limit = translate_hogql(hogql, values)
+        sql, params, limit, offset = translate_hogql(hogql, values)
         with self.lock:
-            rows = [list(r) for r in self.db.execute(f"{sql} LIMIT {limit + 1}", params).fetchall()]
+            rows = [list(r) for r in self.db.execute(f"{sql} LIMIT {limit + 1} OFFSET {offset}",
+                                                     params).fetchall()]
         return rows[:limit], len(rows) > limit
 
     def clear(self) -> None:
@@ -81,7 +82,7 @@ FUNCTIONS = {"toString", "toInt", "max", "min", "count", "sum"}
 DEFAULT_LIMIT, MAX_LIMIT = 100, 50_000
 
 
-def translate_hogql(hogql: str, values: dict) -> tuple[str, list, int]:
+def translate_hogql(hogql: str, values: dict) -> tuple[str, list, int, int]:
     """Translate the small HogQL subset gps sends into SQLite, binding `{name}` placeholders.
 
     Literal strings are refused: every value must arrive through a placeholder.
@@ -92,11 +93,15 @@ def translate_hogql(hogql: str, values: dict) -> tuple[str, list, int]:
         if name not in FUNCTIONS and name.upper() not in ("IN",):
             raise HogQLError(f"unknown function {name}")
     params: list = []
-    limit = DEFAULT_LIMIT
-    match = re.search(r"\bLIMIT\s+(\{\w+\}|\d+)\s*$", hogql, re.I)
+    limit, offset = DEFAULT_LIMIT, 0
+
+    def number(raw: str) -> int:
+        return int(values[raw[1:-1]] if raw.startswith("{") else raw)
+
+    match = re.search(r"\bLIMIT\s+(\{\w+\}|\d+)(?:\s+OFFSET\s+(\{\w+\}|\d+))?\s*$", hogql, re.I)
     if match:
-        raw = match.group(1)
-        limit = int(values[raw[1:-1]] if raw.startswith("{") else raw)
+        limit = number(match.group(1))
+        offset = number(match.group(2)) if match.group(2) else 0
         hogql = hogql[:match.start()]
     limit = min(limit, MAX_LIMIT)
 
@@ -117,7 +122,7 @@ def translate_hogql(hogql: str, values: dict) -> tuple[str, list, int]:
     sql = sql.replace("toString(uuid)", "uuid")
     sql = re.sub(r"\btimestamp\b", "ts", sql)
     sql = re.sub(r"\{(\w+)\}", placeholder, sql)
-    return sql, params, limit
+    return sql, params, limit, offset
 
 
 def _valid_event(item: object) -> bool:

@@ -40,6 +40,17 @@ def demo_world(today: datetime | None = None, seed: int = 7, **server) -> FakeGi
         # visitors come back on several days: the window's uniques are fewer than the daily sum
         window_uniques = {stat: int(sum(u for _, _, u in days) * 0.6)
                           for stat, days in (("views", daily_views), ("clones", daily_clones))}
+        total = sum(c for _, c, _ in daily_views)
+        referrers = [(site, int(total * share), int(total * share / 3)) for site, share in
+                     (("github.com", 0.3), ("Google", 0.2), ("news.ycombinator.com", 0.08),
+                      ("reddit.com", 0.03)) if int(total * share)]
+        paths = [(f"/{DEMO_ORG}/{name}", f"{DEMO_ORG}/{name}", int(total * 0.5), int(total * 0.15)),
+                 (f"/{DEMO_ORG}/{name}/releases", f"Releases · {DEMO_ORG}/{name}",
+                  int(total * 0.1), int(total * 0.05))] if total else []
+        stars = [((today - timedelta(days=rng.randint(1, 700), minutes=i)).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"), f"fan-{name}-{i}") for i in range(views // 2)]
         github.add_repo(f"{DEMO_ORG}/{name}", private=private, fork=fork, views=daily_views,
-                        clones=daily_clones, window_uniques=window_uniques)
+                        clones=daily_clones, window_uniques=window_uniques, referrers=referrers,
+                        paths=paths, stars=sorted(stars), forks_count=views // 10,
+                        topics=["demo"], language="Python")
     return github
