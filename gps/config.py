@@ -106,6 +106,23 @@ def parse_seconds(name: str, value: str) -> float:
     return seconds
 
 
+def parse_wait(name: str, value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ConfigError(f"{name}: {value!r} is not a number of seconds (0 or more)")
+    return seconds
+
+
+def parse_shard(name: str, value: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise ConfigError(f"{name}: {value!r} is not a shard k/n with 1 <= k <= n (e.g. 2/4)")
+    return int(match.group(1)), int(match.group(2))
+
+
 def parse_text(name: str, value: str) -> str:
     return value.strip()
 
@@ -169,6 +186,14 @@ OPTIONS: tuple[Option, ...] = (
            "Send nothing; print the events as JSON lines on stdout."),
     Option("timeout", "GPS_TIMEOUT", parse_seconds, "30",
            "Seconds before a GitHub or PostHog request is abandoned (and retried)."),
+    Option("concurrency", "GPS_CONCURRENCY", parse_positive_int, "4",
+           "Repositories read at once (1: strictly one after another)."),
+    Option("max_wait", "GPS_MAX_WAIT", parse_wait, "60",
+           "Longest wait, in seconds, for a GitHub rate limit; beyond it the remaining "
+           "repositories are deferred to the next run."),
+    Option("shard", "GPS_SHARD", parse_shard, "",
+           "k/n: sync only shard k of n (a stable hash of each repository's name), for a matrix "
+           "of jobs.", empty=None),
     Option("summary_file", "GPS_SUMMARY_FILE", parse_text, "",
            "Also write the Markdown report to this file (e.g. to upload it as an artifact)."),
 )
@@ -194,6 +219,9 @@ class Config:
     allow_archived: bool
     dry_run: bool
     timeout: float
+    concurrency: int
+    max_wait: float
+    shard: tuple[int, int] | None
     summary_file: str
 
     @classmethod

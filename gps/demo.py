@@ -29,7 +29,7 @@ def run_demo() -> int:
         log_summary(result, log)
         stored = len(posthog.store.final())
         sys.stdout.write(markdown(result, log) + "\n")
-        sys.stdout.write(f"sent {len(result.delivery.delivered)} events to the stand-in PostHog at "
+        sys.stdout.write(f"sent {result.delivery.delivered} events to the stand-in PostHog at "
                          f"{posthog.url}; it now holds {stored} events from "
                          f"{len(result.repos)} repositories of {DEMO_ORG}\n")
     return result.exit_code

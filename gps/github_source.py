@@ -7,11 +7,14 @@ repository. Every GitHub failure leaves this module as one of our exceptions wit
 from __future__ import annotations
 
 import math
+import threading
+import time
 from datetime import datetime, timezone
 
 import requests
 from github import Auth, Github, GithubException, GithubRetry
-from github.GithubException import BadCredentialsException, UnknownObjectException
+from github.GithubException import (BadCredentialsException, RateLimitExceededException,
+                                    RateLimitExceededExceedsMaxWait, UnknownObjectException)
 
 from gps.errors import CredentialsError, GpsError
 from gps.model import Asset, DailyStat, Owner, Popular, Repo, Star, Traffic
@@ -24,6 +27,92 @@ TRAFFIC_PERMISSION = (
 
 def _parse(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+class BudgetExhausted(Exception):
+    """GitHub's rate limit would make us wait longer than GPS_MAX_WAIT."""
+
+    def __init__(self, reset_at: datetime | None):
+        super().__init__("rate limit exhausted")
+        self.reset_at = reset_at
+
+
+class Budget:
+    """GitHub's rate-limit budget as all worker clients saw it, and any secondary limit in force."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.remaining: int | None = None
+        self.limit: int | None = None
+        self.reset: int = 0  # epoch seconds
+        self.first: int | None = None  # budget before the run's first request
+        self.secondary_until = 0.0  # monotonic time until which a secondary limit holds
+        self.secondary_hits = 0
+
+    def note(self, remaining: int, limit: int, reset: int) -> None:
+        if limit < 0:
+            return
+        with self.lock:
+            if self.first is None:
+                self.first = remaining + 1
+            if reset > self.reset + 1 and self.remaining is not None and remaining > self.remaining:
+                self.first = None  # a new window began: the used count is no longer known
+            if self.remaining is None or reset > self.reset + 1 or remaining < self.remaining:
+                self.remaining, self.limit, self.reset = remaining, limit, max(reset, self.reset)
+
+    def note_secondary(self, wait: float) -> None:
+        with self.lock:
+            self.secondary_hits += 1
+            self.secondary_until = max(self.secondary_until, time.monotonic() + wait + 1)
+
+    @property
+    def secondary_active(self) -> bool:
+        return time.monotonic() < self.secondary_until
+
+    def reset_at(self) -> datetime | None:
+        return datetime.fromtimestamp(self.reset, timezone.utc) if self.reset else None
+
+    def too_low(self, cost: int, max_wait: float) -> bool:
+        """True when `cost` requests do not fit and the refill is further away than `max_wait`."""
+        with self.lock:
+            if self.remaining is None or self.remaining >= cost:
+                return False
+            return self.reset - time.time() > max_wait
+
+    def used(self) -> int | None:
+        with self.lock:
+            if self.first is None or self.remaining is None:
+                return None
+            return max(self.first - self.remaining, 0)
+
+
+class GpsRetry(GithubRetry):
+    """GithubRetry that never sleeps past `max_rate_limit_wait` on a `Retry-After`, retries 429,
+    and tells the shared Budget about secondary limits so the run can slow down."""
+
+    budget: Budget | None = None
+
+    def new(self, **kw):
+        retry = super().new(**kw)
+        retry.budget = self.budget
+        return retry
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None,
+                  _stacktrace=None):
+        if response is not None and response.status in (403, 429):
+            header = response.headers.get("Retry-After")
+            if header is not None:
+                try:
+                    wait = float(header)
+                except ValueError:
+                    wait = self.secondary_rate_wait
+                if self.budget is not None:
+                    self.budget.note_secondary(wait)
+                if self.max_rate_limit_wait is not None and wait > self.max_rate_limit_wait:
+                    raise RateLimitExceededExceedsMaxWait(response.status, {
+                        "message": f"Retry-After {wait:g}s exceeds GPS_MAX_WAIT"}, response.headers,
+                        wait=wait)
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
 
 class TrafficDenied(Exception):
@@ -92,34 +181,61 @@ query($owner: String!, $name: String!, $first: Int!, $after: String) {
 
 
 class GitHubSource:
-    """A PyGithub client configured for gps: 100 per page, retries with backoff, no eager GETs."""
+    """PyGithub configured for gps: 100 per page, retries with backoff, no eager GETs, no pause
+    between requests, and one client per thread (a `Github` object is not thread-safe)."""
 
     def __init__(self, token: str, base_url: str, timeout: float, max_wait: float = 60.0):
-        retry = GithubRetry(total=3, backoff_factor=0.5, max_rate_limit_wait=max_wait)
-        self.gh = Github(auth=Auth.Token(token), base_url=base_url, timeout=max(1, math.ceil(timeout)), per_page=100,
-                         retry=retry, seconds_between_requests=0, lazy=True)
+        self.token = token
         self.base_url = base_url
-        self._first_remaining: int | None = None  # rate-limit budget after the first request
+        self.timeout = max(1, math.ceil(timeout))
+        self.max_wait = max_wait
+        self.budget = Budget()
+        self._local = threading.local()
+
+    @property
+    def gh(self) -> Github:
+        client = getattr(self._local, "gh", None)
+        if client is None:
+            retry = GpsRetry(total=3, backoff_factor=0.5, max_rate_limit_wait=self.max_wait,
+                             secondary_rate_wait=min(60.0, self.max_wait),
+                             status_forcelist=list(range(500, 600)) + [429])
+            retry.budget = self.budget
+            client = Github(auth=Auth.Token(self.token), base_url=self.base_url,
+                            timeout=self.timeout, per_page=100, retry=retry,
+                            seconds_between_requests=0, lazy=True)
+            self._local.gh = client
+        return client
+
+    def note_budget(self) -> None:
+        """Share this thread's last rate-limit headers with the run."""
+        requester = self.gh.requester
+        remaining, limit = requester.rate_limiting
+        self.budget.note(remaining, limit, requester.rate_limiting_resettime)
 
     def _fail(self, what: str, exc: Exception) -> GpsError:
         if isinstance(exc, BadCredentialsException):
             return CredentialsError("GPS_GITHUB_KEY: GitHub rejected the token (401 Bad credentials)")
         return GpsError(f"GitHub ({self.base_url}): {what} failed: {describe_github_error(exc)}")
 
-    def resolve_owner(self, login: str) -> Owner:
-        """The token's user when `login` is empty; else tell user from organization in one request."""
+    def token_login(self) -> str:
+        """The token's own login (1 request)."""
         try:
-            me = self.gh.get_user()
-            if not login:
-                owner = Owner(me.login, "token-user")
-                self._note_first()
-                return owner
+            login = self.gh.get_user().login
+            self.note_budget()
+            return login
+        except GITHUB_ERRORS as exc:
+            raise self._fail("reading the token's user", exc) from None
+
+    def resolve_owner(self, login: str, private_wanted: bool = True) -> Owner:
+        """Tell user from organization in one request. Naming the token's own user lists its
+        private repositories too, which takes one more request — only when private ones are wanted."""
+        try:
             named = self.gh.get_user(login)
             kind = named.type
-            self._note_first()
+            self.note_budget()
             if kind == "Organization":
                 return Owner(named.login, "organization")
-            if named.login.lower() == me.login.lower():
+            if private_wanted and named.login.lower() == self.token_login().lower():
                 return Owner(named.login, "token-user")
             return Owner(named.login, "user")
         except UnknownObjectException:
@@ -136,7 +252,9 @@ class GitHubSource:
                 listing = self.gh.get_organization(owner.login).get_repos(type="all")
             else:
                 listing = self.gh.get_user(owner.login).get_repos(type="owner")
-            return [_repo_from_listing(item) for item in listing]
+            repos = [_repo_from_listing(item) for item in listing]
+            self.note_budget()
+            return repos
         except GITHUB_ERRORS as exc:
             raise self._fail(f"listing the repositories of {owner.login}", exc) from None
 
@@ -145,7 +263,7 @@ class GitHubSource:
         try:
             item = self.gh.get_repo(full_name)
             item.complete()
-            self._note_first()
+            self.note_budget()
             return _repo_from_listing(item)
         except UnknownObjectException:
             return None
@@ -156,6 +274,9 @@ class GitHubSource:
         """Run one read of a repository's data, turning failures into TrafficDenied/TrafficFailed."""
         try:
             return call()
+        except RateLimitExceededException:
+            self.note_budget()
+            raise BudgetExhausted(self.budget.reset_at()) from None
         except BadCredentialsException as exc:
             raise self._fail(f"reading {what}", exc) from None
         except GithubException as exc:
@@ -234,18 +355,11 @@ class GitHubSource:
             after = page.get("endCursor")
         return stars, max(0, total - len(stars)) if newer_than is None else 0
 
-    def _note_first(self) -> None:
-        if self._first_remaining is None and self.rate_limit():
-            self._first_remaining = self.rate_limit()[0] + 1  # the budget before that request
-
     def requests_used(self) -> int | None:
         """Requests this run spent from the hourly budget, from the rate-limit headers."""
-        now = self.rate_limit()
-        if self._first_remaining is None or now is None or now[0] > self._first_remaining:
-            return None  # no request yet, or the budget was reset during the run
-        return self._first_remaining - now[0]
+        return self.budget.used()
 
     def rate_limit(self) -> tuple[int, int] | None:
-        """(remaining, limit) from the last response's headers, without spending a request."""
-        remaining, limit = self.gh.requester.rate_limiting
-        return None if limit < 0 else (remaining, limit)
+        """(remaining, limit) as last seen by any client, without spending a request."""
+        budget = self.budget
+        return None if budget.remaining is None else (budget.remaining, budget.limit)

@@ -150,11 +150,34 @@ class Plan:
 
 
 @dataclass
-class Delivery:
-    """The ledger's verdict: which uuids reached PostHog and why the others did not."""
+class Tally:
+    """How many events were fetched and what was decided for them, over the whole run."""
 
-    delivered: set[str] = field(default_factory=set)
+    fetched: int = 0
+    new: int = 0
+    resend: int = 0
+    skipped: int = 0
+    held_back: int = 0
+
+    def add(self, plan: Plan, fetched: int) -> None:
+        self.fetched += fetched
+        self.new += len(plan.new)
+        self.resend += len(plan.resend)
+        self.skipped += len(plan.skipped)
+        self.held_back += len(plan.held_back)
+
+    @property
+    def to_send(self) -> int:
+        return self.new + self.resend
+
+
+@dataclass
+class Delivery:
+    """The ledger's verdict: how many events reached PostHog, and why the others did not."""
+
+    delivered: int = 0
     failed: dict[str, str] = field(default_factory=dict)  # uuid -> reason
+    failed_repos: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -167,8 +190,10 @@ class SyncResult:
     finished: datetime | None = None
     skipped: list[tuple[Repo, str]] = field(default_factory=list)
     repos: list[RepoResult] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    plan: Plan = field(default_factory=Plan)
+    deferred: list[Repo] = field(default_factory=list)  # left for the next run (rate limit)
+    reset_at: datetime | None = None  # when GitHub's budget refills, if repositories were deferred
+    shard: str = ""  # "k/n" when this run is one shard of several
+    tally: Tally = field(default_factory=Tally)
     dedup: str = "off"  # on | off | failed
     dedup_rejected: bool = False  # PostHog refused the personal key or project id
     dedup_queries: int = 0
@@ -180,9 +205,7 @@ class SyncResult:
     def failed_repos(self) -> list[str]:
         """Repositories that could not be read, or whose events were not all delivered."""
         names = {r.repo.full_name for r in self.repos if r.status == "failed"}
-        by_uuid = {e.uuid: e.repo for e in self.events}
-        names.update(by_uuid[u] for u in self.delivery.failed if u in by_uuid)
-        return sorted(names)
+        return sorted(names | self.delivery.failed_repos)
 
     @property
     def exit_code(self) -> int:

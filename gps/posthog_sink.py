@@ -47,7 +47,11 @@ def wire_event(event: Event) -> dict:
 
 
 class PosthogSink:
-    """Delivers events through the posthog client, then through raw capture for what it dropped."""
+    """Delivers events through the posthog client, then through raw capture for what it dropped.
+
+    `open()`, any number of `send(events)`, then `close()` for the verdict; `deliver(events)` does
+    all three. Only the events the client failed to deliver are kept in memory.
+    """
 
     def __init__(self, api_key: str, host: str, historical: bool, timeout: float,
                  max_retries: int = 3, backoff: float = 1.0):
@@ -58,33 +62,61 @@ class PosthogSink:
         self.max_retries = max_retries
         self.backoff = backoff
         self.requests_made = 0
+        self._client: Posthog | None = None
+        self._lost: list[dict] = []  # wire events the client did not deliver
+        self._lock = threading.Lock()
+        self._sent = 0
 
     # -- the official client ---------------------------------------------------------------------
 
-    def _client_pass(self, events: list[Event]) -> set[str]:
-        """Send through posthog; return the uuids it did not deliver."""
-        lost: set[str] = set()
-        lock = threading.Lock()
+    def _on_error(self, exc: Exception, batch: list[dict]) -> None:
+        with self._lock:
+            self._lost.extend(batch)
 
-        def on_error(exc: Exception, batch: list[dict]) -> None:
-            with lock:
-                lost.update(str(item.get("uuid")) for item in batch)
+    def open(self) -> None:
+        self._client = Posthog(self.api_key, host=self.host, historical_migration=self.historical,
+                               gzip=True, max_retries=self.max_retries, on_error=self._on_error,
+                               flush_at=BATCH_SIZE, timeout=self.timeout, capture_mode="v0",
+                               disable_geoip=True, enable_exception_autocapture=False)
 
-        client = Posthog(self.api_key, host=self.host, historical_migration=self.historical,
-                         gzip=True, max_retries=self.max_retries, on_error=on_error,
-                         flush_at=BATCH_SIZE, timeout=self.timeout, capture_mode="v0",
-                         disable_geoip=True, enable_exception_autocapture=False)
+    def send(self, events: list[Event]) -> None:
+        """Queue events with the client (it sends in batches of 100 in the background)."""
+        if self._client is None:
+            self.open()
+        for event in events:
+            self._sent += 1
+            returned = self._client.capture(event.event, distinct_id=event.distinct_id,
+                                            properties=dict(event.properties),
+                                            timestamp=event.timestamp, uuid=event.uuid)
+            if returned != event.uuid:
+                with self._lock:
+                    self._lost.append(wire_event(event))
+
+    def close(self) -> Delivery:
+        """Flush the client, retry what it lost through raw capture, and return the verdict."""
+        if self._client is not None:
+            self._client.shutdown()
+            self._client = None
+        failed: dict[str, str] = {}
+        lost, self._lost = self._lost, []
         try:
-            for event in events:
-                returned = client.capture(event.event, distinct_id=event.distinct_id,
-                                          properties=dict(event.properties),
-                                          timestamp=event.timestamp, uuid=event.uuid)
-                if returned != event.uuid:
-                    with lock:
-                        lost.add(event.uuid)
-        finally:
-            client.shutdown()
-        return lost
+            for start in range(0, len(lost), BATCH_SIZE):
+                self._raw_send(lost[start:start + BATCH_SIZE], failed)
+        except KeyRejected as exc:
+            raise CredentialsError(f"GPS_POSTHOG_KEY: PostHog rejected the project API key ({exc}); "
+                                   f"{self._sent} events not delivered") from None
+        repos = {str((item.get("properties") or {}).get("repo")) for item in lost
+                 if item.get("uuid") in failed}
+        delivery = Delivery(delivered=self._sent - len(failed), failed=failed, failed_repos=repos)
+        self._sent = 0
+        return delivery
+
+    def deliver(self, events: list[Event]) -> Delivery:
+        """Send every event; raise CredentialsError when PostHog rejects the project key."""
+        if not events:
+            return Delivery()
+        self.send(events)
+        return self.close()
 
     # -- raw capture fallback --------------------------------------------------------------------
 
@@ -92,7 +124,7 @@ class PosthogSink:
         body = {"api_key": self.api_key, "batch": batch, "historical_migration": self.historical,
                 "sent_at": datetime.now(timezone.utc).isoformat()}
         self.requests_made += 1
-        return requests.post(f"{self.host}/batch/", data=json.dumps(body),
+        return requests.post(f"{self.host}/batch/", data=json.dumps(body, default=str),
                              headers={"Content-Type": "application/json",
                                       "User-Agent": f"gps/{__version__}"},
                              timeout=self.timeout)
@@ -126,22 +158,6 @@ class PosthogSink:
                 wait = max(wait, asked)
         for item in batch:
             failed[item["uuid"]] = reason
-
-    def deliver(self, events: list[Event]) -> Delivery:
-        """Send every event; raise CredentialsError when PostHog rejects the project key."""
-        if not events:
-            return Delivery()
-        lost = self._client_pass(events)
-        failed: dict[str, str] = {}
-        retry = [wire_event(e) for e in events if e.uuid in lost]
-        try:
-            for start in range(0, len(retry), BATCH_SIZE):
-                self._raw_send(retry[start:start + BATCH_SIZE], failed)
-        except KeyRejected as exc:
-            raise CredentialsError(f"GPS_POSTHOG_KEY: PostHog rejected the project API key ({exc}); "
-                                   f"{len(events)} events not delivered") from None
-        delivered = {e.uuid for e in events} - set(failed)
-        return Delivery(delivered=delivered, failed=failed)
 
 
 def _describe(exc: Exception) -> str:

@@ -19,16 +19,18 @@ def log_summary(result: SyncResult, log: Log) -> None:
     failed_reads = sum(1 for r in result.repos if r.status == "failed")
     log.info(f"repositories: {synced} synced, {len(result.skipped)} skipped, "
              f"{denied} without traffic access, {failed_reads} failed")
-    plan = result.plan
+    tally = result.tally
     label = "new" if result.dedup == "on" else "to send"
-    log.info(f"events: {len(result.events)} fetched: {len(plan.new)} {label}, {len(plan.resend)} "
-             f"resent with corrected values, {len(plan.skipped)} skipped as already stored, "
-             f"{len(plan.held_back)} held back (dedup {result.dedup})")
+    log.info(f"events: {tally.fetched} fetched: {tally.new} {label}, {tally.resend} "
+             f"resent with corrected values, {tally.skipped} skipped as already stored, "
+             f"{tally.held_back} held back (dedup {result.dedup})")
     if result.dry_run:
-        log.info(f"events: {len(plan.to_send)} would be sent (dry run)")
+        log.info(f"events: {tally.to_send} would be sent (dry run)")
     else:
-        log.info(f"events: {len(result.delivery.delivered)} delivered, "
+        log.info(f"events: {result.delivery.delivered} delivered, "
                  f"{len(result.delivery.failed)} failed")
+    if result.deferred:
+        log.info(f"repositories deferred to the next run (rate limit): {len(result.deferred)}")
     if result.rate_limit:
         remaining, limit = result.rate_limit
         log.info(f"GitHub rate limit: {remaining}/{limit} requests left")
@@ -54,11 +56,12 @@ def outputs(result: SyncResult) -> dict[str, str]:
     """The Action's outputs."""
     views, clones = window_totals(result)
     return {
-        "events-sent": str(len(result.delivery.delivered)),
-        "events-skipped": str(len(result.plan.skipped)),
-        "events-held-back": str(len(result.plan.held_back)),
+        "events-sent": str(result.delivery.delivered),
+        "events-skipped": str(result.tally.skipped),
+        "events-held-back": str(result.tally.held_back),
         "events-failed": str(len(result.delivery.failed)),
         "repositories": str(sum(1 for r in result.repos if r.status == "synced")),
+        "repositories-deferred": str(len(result.deferred)),
         "views": str(views),
         "clones": str(clones),
     }
@@ -152,12 +155,17 @@ def markdown(result: SyncResult, log: Log | None = None, limit: int = SUMMARY_LI
     failed = [r for r in result.repos if r.status == "failed"]
     denied = [r for r in result.repos if r.status == "denied"]
     views, clones = window_totals(result)
-    plan = result.plan
+    tally = result.tally
     owners = ", ".join(o.login for o in result.owners) or "selected repositories"
-    head = [f"# GitHub traffic → PostHog: {owners}, {today.isoformat()}", ""]
+    shard = f" (shard {result.shard})" if result.shard else ""
+    head = [f"# GitHub traffic → PostHog: {owners}, {today.isoformat()}{shard}", ""]
     if result.dry_run:
         head += ["> [!WARNING]", "> **Dry run**: nothing was sent to PostHog. "
-                 f"{len(plan.to_send)} events would have been sent.", ""]
+                 f"{tally.to_send} events would have been sent.", ""]
+    if result.deferred:
+        when = result.reset_at.strftime("%Y-%m-%d %H:%M UTC") if result.reset_at else "later"
+        head += ["> [!NOTE]", f"> {len(result.deferred)} repositories were deferred to the next "
+                 f"run: GitHub's rate limit refills at {when}.", ""]
     skipped = Counter(reason for _, reason in result.skipped)
     skipped_text = ", ".join(f"{n} {why}" for why, n in sorted(skipped.items())) or "none"
     used = f"{result.github_requests}" if result.github_requests is not None else "unknown"
@@ -166,10 +174,11 @@ def markdown(result: SyncResult, log: Log | None = None, limit: int = SUMMARY_LI
     head += [
         "| | |", "|---|---|",
         f"| Repositories | {len(synced)} synced, {len(failed)} failed, {len(denied)} without "
-        f"traffic access, {len(result.skipped)} skipped ({skipped_text}) |",
-        f"| Events | {len(result.delivery.delivered)} sent ({len(plan.new)} new, {len(plan.resend)}"
-        f" resent with corrected values), {len(plan.skipped)} skipped as already stored, "
-        f"{len(plan.held_back)} held back, {len(result.delivery.failed)} failed |",
+        f"traffic access, {len(result.deferred)} deferred, {len(result.skipped)} skipped "
+        f"({skipped_text}) |",
+        f"| Events | {result.delivery.delivered} sent ({tally.new} new, {tally.resend}"
+        f" resent with corrected values), {tally.skipped} skipped as already stored, "
+        f"{tally.held_back} held back, {len(result.delivery.failed)} failed |",
         f"| Dedup | {result.dedup} |",
         f"| 14-day totals | {views} views, {clones} clones |",
         f"| GitHub requests | {used} used, {left} left |",

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
@@ -43,12 +44,22 @@ def filter_reason(repo: Repo, allow_forks: bool, allow_private: bool, allow_arch
 NO_PUSH = "no push access for this token"
 
 
+def in_shard(full_name: str, shard: tuple[int, int] | None) -> bool:
+    """Stable across runs and machines: a hash of the lower-cased name, not Python's hash()."""
+    if shard is None:
+        return True
+    k, n = shard
+    digest = hashlib.sha256(full_name.lower().encode()).digest()
+    return int.from_bytes(digest[:8], "big") % n == k - 1
+
+
 @dataclass
 class Selection:
     owners: list[Owner] = field(default_factory=list)
     selected: list[Repo] = field(default_factory=list)
     skipped: list[tuple[Repo, str]] = field(default_factory=list)
     listed: int = 0
+    other_shards: int = 0  # selected, but another shard's to sync
 
     def add(self, repo: Repo, reason: str = "") -> None:
         """Select or skip a repository once, whatever route reached it."""
@@ -82,13 +93,18 @@ def select(source, config, log: Log) -> Selection:
     def listing(login: str) -> list[Repo]:
         key = login.lower()
         if key not in listings:
-            owner = source.resolve_owner(login)
+            if login:
+                owner = source.resolve_owner(login, private_wanted=config.allow_private)
+                repos = source.list_repos(owner)
+            else:  # the token's own user: its listing names it (0 requests), unless it is empty
+                repos = source.list_repos(Owner("", "token-user"))
+                owner = Owner(repos[0].owner if repos else source.token_login(), "token-user")
             selection.owners.append(owner)
             log.info(f"owner: {owner.login} ({owner.kind.replace('-', ' ')})")
             if owner.public_only:
                 log.info(f"{owner.login} is another user: GitHub lists only their public repositories")
-            listings[key] = source.list_repos(owner)
-            selection.listed += len(listings[key])
+            listings[key] = repos
+            selection.listed += len(repos)
         return listings[key]
 
     if config.repositories:
@@ -115,4 +131,7 @@ def select(source, config, log: Log) -> Selection:
         for repo in excluded:
             selection.selected.remove(repo)
             selection.skipped.append((repo, f"excluded ({pattern})"))
+    mine = [r for r in selection.selected if in_shard(r.full_name, config.shard)]
+    selection.other_shards = len(selection.selected) - len(mine)
+    selection.selected = mine
     return selection

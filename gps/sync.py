@@ -1,23 +1,34 @@
-"""Orchestration: one run of config -> selection -> GitHub reads -> events -> dedup -> PostHog."""
+"""Orchestration: one run of config -> selection -> GitHub reads -> events -> dedup -> PostHog.
+
+Repositories are handled in chunks (read -> events -> dedup -> send), so memory holds one chunk's
+events and one small row per repository for the report. Within a chunk, up to GPS_CONCURRENCY
+repositories are read at once, each thread with its own GitHub client; results and logs keep the
+selection's order whatever the completion order.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
-from typing import TextIO
+from typing import Callable, TextIO
 
 from gps.config import Config
 from gps.dedup import QueryFailed, StoredValues, plan_events, query_api_url
 from gps.errors import CredentialsError
 from gps.events import download_events, popular_events, snapshot_event, star_events, traffic_events
-from gps.github_source import TRAFFIC_PERMISSION, GitHubSource, TrafficDenied, TrafficFailed
+from gps.github_source import (TRAFFIC_PERMISSION, BudgetExhausted, GitHubSource, TrafficDenied,
+                               TrafficFailed)
 from gps.log import Log
-from gps.model import Event, Repo, RepoResult, SyncResult
+from gps.model import Delivery, Event, Plan, Repo, RepoResult, SyncResult
 from gps.posthog_sink import PosthogSink
 from gps.selection import NO_PUSH, select
 
 STAR_WINDOW_DAYS = 14  # without dedup, each run reads the stars of the last 14 days
+CHUNK = 1000  # repositories per read -> dedup -> send round
 
 
 def read_repo(source: GitHubSource, repo: Repo, metrics: tuple[str, ...],
@@ -40,28 +51,76 @@ def read_repo(source: GitHubSource, repo: Repo, metrics: tuple[str, ...],
     return result
 
 
-def read_all(source: GitHubSource, repos: list[Repo], metrics: tuple[str, ...],
-             star_cutoffs: dict[str, datetime | None], log: Log) -> list[RepoResult]:
-    """Every selected repository; one repository's failure never stops the others."""
-    results = []
-    for index, repo in enumerate(repos, 1):
-        try:
-            result = read_repo(source, repo, metrics, star_cutoffs.get(repo.full_name))
-        except TrafficDenied as exc:
-            result = RepoResult(repo, "denied", str(exc))
-            log.warning(f"{repo.full_name}: traffic not readable ({exc}); {TRAFFIC_PERMISSION}")
-        except TrafficFailed as exc:
-            result = RepoResult(repo, "failed", str(exc))
-            log.error(f"{repo.full_name}: reading from GitHub failed ({exc})")
+def request_cost(repo: Repo, metrics: tuple[str, ...]) -> int:
+    """The fewest requests reading this repository can take (to see whether the budget allows it)."""
+    cost = sum(1 for m in ("views", "clones", "referrers", "paths", "releases") if m in metrics)
+    return cost + (1 if "stargazers" in metrics and repo.stars else 0)
+
+
+class Reader:
+    """Reads repositories concurrently, stops early (deferring whole repositories) when GitHub's
+    budget will not refill within GPS_MAX_WAIT, and goes one at a time under a secondary limit."""
+
+    def __init__(self, source: GitHubSource, config: Config, log: Log):
+        self.source = source
+        self.metrics = config.metrics
+        self.max_wait = config.max_wait
+        self.log = log
+        self.exhausted = threading.Event()
+        self.slow_lane = threading.Lock()
+        self.pool = ThreadPoolExecutor(config.concurrency) if config.concurrency > 1 else None
+        self.done = 0
+
+    def _task(self, repo: Repo, cutoff: datetime | None) -> RepoResult:
+        budget = self.source.budget
+        if self.exhausted.is_set() or budget.too_low(request_cost(repo, self.metrics), self.max_wait):
+            self.exhausted.set()
+            return RepoResult(repo, "deferred")
+        lane = self.slow_lane if budget.secondary_active else contextlib.nullcontext()
+        with lane:
+            try:
+                return read_repo(self.source, repo, self.metrics, cutoff)
+            except TrafficDenied as exc:
+                return RepoResult(repo, "denied", str(exc))
+            except TrafficFailed as exc:
+                return RepoResult(repo, "failed", str(exc))
+            except BudgetExhausted:
+                self.exhausted.set()
+                return RepoResult(repo, "deferred")
+            finally:
+                self.source.note_budget()
+
+    def read(self, repos: list[Repo], cutoffs: dict[str, datetime | None], total: int) -> list[RepoResult]:
+        """Results in the order of `repos`; log lines too, as each result's turn comes."""
+        tasks = ((repo, cutoffs.get(repo.full_name)) for repo in repos)
+        if self.pool is None:
+            results = (self._task(*args) for args in tasks)
         else:
+            results = self.pool.map(lambda args: self._task(*args), list(tasks))
+        done = []
+        for result in results:
+            self.done += 1
+            self._log(result, total)
+            done.append(result)
+        return done
+
+    def _log(self, result: RepoResult, total: int) -> None:
+        name = result.repo.full_name
+        if result.status == "denied":
+            self.log.warning(f"{name}: traffic not readable ({result.reason}); {TRAFFIC_PERMISSION}")
+        elif result.status == "failed":
+            self.log.error(f"{name}: reading from GitHub failed ({result.reason})")
+        elif result.status == "synced":
             parts = [f"{t.count} {t.stat}" for t in result.traffic.values()]
             if result.stars:
                 parts.append(f"{len(result.stars)} new stars")
             if result.stars_unreachable:
-                log.warning(f"{repo.full_name}: {result.stars_unreachable} stars could not be read")
-            log.info(f"[{index}/{len(repos)}] {repo.full_name}: {', '.join(parts) or 'read'}")
-        results.append(result)
-    return results
+                self.log.warning(f"{name}: {result.stars_unreachable} stars could not be read")
+            self.log.info(f"[{self.done}/{total}] {name}: {', '.join(parts) or 'read'}")
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
 
 
 def build_events(results: list[RepoResult], metrics: tuple[str, ...], today: date) -> list[Event]:
@@ -111,67 +170,104 @@ def query_failed(result: SyncResult, client: StoredValues, exc: QueryFailed, log
 def star_cutoffs(config: Config, client: StoredValues | None, repos: list[Repo], now: datetime,
                  result: SyncResult, log: Log) -> dict[str, datetime | None]:
     """From when on to read each repository's stars (None: its whole history)."""
-    if "stargazers" not in config.metrics:
+    with_stars = [r for r in repos if r.stars]
+    if "stargazers" not in config.metrics or not with_stars:
         return {}
     if client is not None and result.dedup != "failed":
         try:  # the newest stored star: read only newer ones; none stored: backfill once
-            newest = client.newest_stars([r.full_name for r in repos])
-            return {r.full_name: newest.get(r.full_name) for r in repos}
+            newest = client.newest_stars([r.full_name for r in with_stars])
+            return {r.full_name: newest.get(r.full_name) for r in with_stars}
         except QueryFailed as exc:
             query_failed(result, client, exc, log)
     if config.backfill == "stargazers":
-        return {r.full_name: None for r in repos}
+        return {r.full_name: None for r in with_stars}
     cutoff = now - timedelta(days=STAR_WINDOW_DAYS)
-    return {r.full_name: cutoff for r in repos}
+    return {r.full_name: cutoff for r in with_stars}
 
 
-def run_sync(config: Config, log: Log, out: TextIO | None = None,
-             now: datetime | None = None) -> SyncResult:
-    """One whole run; `now` (UTC) dates the snapshots and decides which buckets are too old."""
+def plan_chunk(client: StoredValues | None, events: list[Event], today: date, result: SyncResult,
+               log: Log) -> Plan:
+    stored = None
+    if client is not None and result.dedup != "failed":
+        try:
+            answer = client.fetch(events, today)
+            stored, result.dedup = answer.stored, "on"
+            result.previous_stars.update(answer.previous_stars)
+        except QueryFailed as exc:
+            query_failed(result, client, exc, log)
+    if client is not None:
+        result.dedup_queries = client.queries
+    return plan_events(events, stored, today)
+
+
+def slim(result: RepoResult) -> RepoResult:
+    """What the report keeps of a repository once its events are on their way."""
+    result.stars, result.assets = None, None
+    return result
+
+
+def run_sync(config: Config, log: Log, out: TextIO | None = None, now: datetime | None = None,
+             observer: Callable[[Plan], None] | None = None) -> SyncResult:
+    """One whole run; `now` (UTC) dates the snapshots and decides which buckets are too old.
+    `observer`, when given, sees each chunk's plan (the run itself keeps only counts)."""
     out = out or sys.stdout
     now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
     today = now.date()
-    source = GitHubSource(config.github_key, config.github_url, config.timeout)
+    source = GitHubSource(config.github_key, config.github_url, config.timeout, config.max_wait)
     started = datetime.now(timezone.utc)
     with log.group("Owners and repositories"):
         selection = select(source, config, log)
+        shard = f"{config.shard[0]}/{config.shard[1]}" if config.shard else ""
         log.info(f"repositories: {selection.listed} listed, {len(selection.selected)} selected, "
-                 f"{len(selection.skipped)} skipped")
+                 f"{len(selection.skipped)} skipped"
+                 + (f", {selection.other_shards} in other shards (this is shard {shard})"
+                    if shard else ""))
         for repo, reason in selection.skipped:
             log.info(f"  skipped {repo.full_name}: {reason}")
 
     result = SyncResult(owners=selection.owners, dry_run=config.dry_run, started=started,
-                        skipped=selection.skipped)
+                        skipped=selection.skipped, shard=shard)
     client = dedup_client(config, log)
-    cutoffs = star_cutoffs(config, client, selection.selected, now, result, log)
-    with log.group(f"Reading {len(selection.selected)} repositories"):
-        result.repos = read_all(source, selection.selected, config.metrics, cutoffs, log)
+    sink = None if config.dry_run else PosthogSink(config.posthog_key, config.posthog_url,
+                                                  config.posthog_historical, config.timeout)
+    reader = Reader(source, config, log)
+    selected = selection.selected
+    try:
+        for start in range(0, len(selected), CHUNK):
+            chunk = selected[start:start + CHUNK]
+            cutoffs = star_cutoffs(config, client, chunk, now, result, log)
+            with log.group(f"Reading repositories {start + 1}–{start + len(chunk)} of {len(selected)}"):
+                results = reader.read(chunk, cutoffs, len(selected))
+            events = build_events(results, config.metrics, today)
+            with log.group("Dedup"):
+                plan = plan_chunk(client, events, today, result, log)
+            result.tally.add(plan, len(events))
+            if observer:
+                observer(plan)
+            if sink is None:
+                print_events(plan.to_send, out)
+            elif plan.to_send:
+                with log.group(f"Sending {len(plan.to_send)} events to PostHog"):
+                    sink.send(plan.to_send)
+            result.repos += [slim(r) for r in results if r.status != "deferred"]
+            result.deferred += [r.repo for r in results if r.status == "deferred"]
+    finally:
+        reader.close()
+        result.delivery = sink.close() if sink else Delivery()
     result.rate_limit = source.rate_limit()
     result.github_requests = source.requests_used()
+    if result.deferred:
+        result.reset_at = source.budget.reset_at()
+        when = result.reset_at.strftime("%H:%M UTC") if result.reset_at else "later"
+        log.warning(f"GitHub's rate limit would need a wait over GPS_MAX_WAIT={config.max_wait:g}s: "
+                    f"{len(result.deferred)} repositories deferred to the next run (the budget "
+                    f"refills at {when}); shard the run (GPS_SHARD) if this recurs")
+    if config.dry_run:
+        log.info(f"dry run: {result.tally.to_send} events printed, nothing sent")
     readable = [r for r in result.repos if r.status != "denied"]
-    candidates = len(selection.selected) + sum(1 for _, why in selection.skipped if why == NO_PUSH)
-    if candidates and not readable:
+    candidates = len(selected) + sum(1 for _, why in selection.skipped if why == NO_PUSH)
+    if candidates and not readable and not result.deferred:
         raise CredentialsError(f"GPS_GITHUB_KEY: the token cannot read the traffic of any of the "
                                f"{candidates} selected repositories; {TRAFFIC_PERMISSION}")
-
-    result.events = build_events(result.repos, config.metrics, today)
-    stored = None
-    with log.group("Dedup"):
-        if client is not None and result.dedup != "failed":
-            try:
-                answer = client.fetch(result.events, today)
-                stored, result.previous_stars, result.dedup = answer.stored, answer.previous_stars, "on"
-            except QueryFailed as exc:
-                query_failed(result, client, exc, log)
-        result.dedup_queries = client.queries if client else 0
-        result.plan = plan_events(result.events, stored, today)
-    if config.dry_run:
-        print_events(result.plan.to_send, out)
-        log.info(f"dry run: {len(result.plan.to_send)} events printed, nothing sent")
-    else:
-        sink = PosthogSink(config.posthog_key, config.posthog_url, config.posthog_historical,
-                           config.timeout)
-        with log.group(f"Sending {len(result.plan.to_send)} events to PostHog"):
-            result.delivery = sink.deliver(result.plan.to_send)
     result.finished = datetime.now(timezone.utc)
     return result

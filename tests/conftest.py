@@ -96,3 +96,23 @@ def with_dedup(github, posthog, **overrides):
     settings = dict(posthog_id=posthog.project_id, posthog_token=PERSONAL_KEY,
                     posthog_api_url=posthog.url)
     return make_config(github, posthog, **{**settings, **overrides})
+
+
+def run_in_process(config, now=None):
+    """The real pipeline in this process; returns (result, the merged plan of all chunks, log)."""
+    import io
+
+    from gps.log import Log
+    from gps.model import Plan
+    from gps.sync import run_sync
+
+    plan = Plan()
+
+    def observe(chunk):
+        for name in ("new", "resend", "skipped", "held_back"):
+            getattr(plan, name).extend(getattr(chunk, name))
+
+    log = Log(stream=io.StringIO())
+    result = run_sync(config, log, out=io.StringIO(), now=now, observer=observe)
+    result.plan = plan
+    return result, log

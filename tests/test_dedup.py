@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import PERSONAL_KEY, make_config, with_dedup
+from conftest import PERSONAL_KEY, make_config, run_in_process, with_dedup
 
 from gps.dedup import STORED_VALUES_QUERY, QueryFailed, Stored, StoredValues, plan_events, query_api_url
 from gps.events import traffic_events
@@ -176,10 +176,8 @@ def window(true_values, run_day, partial=0.4, edge=0.25):
     return buckets
 
 
-def run(config, now_day, **kwargs):
-    log = Log(stream=io.StringIO())
-    now = START + timedelta(days=now_day, hours=15)
-    return run_sync(config, log, out=io.StringIO(), now=now, **kwargs), log
+def run(config, now_day):
+    return run_in_process(config, START + timedelta(days=now_day, hours=15))
 
 
 @pytest.mark.parametrize("dedup", [True, False])
@@ -210,7 +208,7 @@ def test_second_run_sends_nothing_and_partial_today_is_corrected(github, posthog
     assert len(first.plan.new) == 2 and first.dedup_queries == 1
     second, _ = run(config, 1)
     assert second.plan.to_send == [] and len(second.plan.skipped) == 2
-    assert second.delivery.delivered == set()
+    assert second.delivery.delivered == 0
     repo.views = [(day(0), 10, 4), (day(1), 12, 5)]  # today's partial bucket completed
     third, _ = run(config, 2)
     assert [e.properties["count"] for e in third.plan.resend] == [12]
@@ -235,9 +233,9 @@ def test_query_failure_falls_back_to_hold_back_and_rejection_fails_the_run(githu
     result, log = run(with_dedup(github, posthog), 14)
     assert result.dedup == "failed" and result.exit_code == 0
     assert [e.timestamp.day for e in result.plan.held_back] == [1]
-    assert len(result.delivery.delivered) == 1
+    assert result.delivery.delivered == 1
     assert any("HTTP 503" in w and "holding back" in w for w in log.warnings)
     posthog.clear_faults()
     result, log = run(with_dedup(github, posthog, posthog_token="phx_wrong"), 14)
     assert result.dedup_rejected and result.exit_code == 1
-    assert len(result.plan.held_back) == 1 and len(result.delivery.delivered) == 1
+    assert len(result.plan.held_back) == 1 and result.delivery.delivered == 1

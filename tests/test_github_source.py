@@ -6,7 +6,7 @@ from conftest import GITHUB_TOKEN
 from gps.errors import CredentialsError, GpsError
 from gps.github_source import GitHubSource, TrafficDenied, TrafficFailed
 from gps.selection import select_repos
-from gps.model import Repo
+from gps.model import Owner, Repo
 
 
 def source(github, token=GITHUB_TOKEN):
@@ -33,12 +33,11 @@ def test_token_user_lists_its_own_repositories_including_private(github):
     github.add_repo("octo-user/hidden", private=True)
     github.add_repo("someone/else")
     src = source(github)
-    owner = src.resolve_owner("")
-    assert (owner.login, owner.kind) == ("octo-user", "token-user")
-    repos = src.list_repos(owner)
+    repos = src.list_repos(Owner("", "token-user"))
     assert sorted(r.full_name for r in repos) == ["octo-user/alpha", "octo-user/hidden"]
-    assert github.count("^/user/repos$") == 1
+    assert github.count("^/user/repos$") == 1 and github.count() == 1
     assert github.requests[-1].query["affiliation"] == "owner"
+    assert src.token_login() == "octo-user"
 
 
 def test_naming_yourself_still_includes_private_repositories(github):
@@ -46,6 +45,7 @@ def test_naming_yourself_still_includes_private_repositories(github):
     src = source(github)
     owner = src.resolve_owner("OCTO-USER")
     assert owner.kind == "token-user"
+    assert src.resolve_owner("octo-user", private_wanted=False).kind == "user"  # 1 request
     assert [r.full_name for r in src.list_repos(owner)] == ["octo-user/hidden"]
 
 
@@ -76,7 +76,7 @@ def test_more_than_100_repositories_are_read_on_all_pages(github):
     for i in range(250):
         github.add_repo(f"octo-user/repo-{i:03d}")
     src = source(github)
-    repos = src.list_repos(src.resolve_owner(""))
+    repos = src.list_repos(Owner("", "token-user"))
     assert len(repos) == 250 and len({r.full_name for r in repos}) == 250
     pages = [r for r in github.requests if r.path == "/user/repos"]
     assert len(pages) == 3
@@ -88,7 +88,7 @@ def test_unknown_owner_and_rejected_token(github):
     with pytest.raises(CredentialsError, match="GPS_GITHUB_ID: no GitHub user or organization"):
         source(github).resolve_owner("nobody-here")
     with pytest.raises(CredentialsError, match="GPS_GITHUB_KEY: GitHub rejected") as caught:
-        source(github, token="ghp_wrong").resolve_owner("")
+        source(github, token="ghp_wrong").list_repos(Owner("", "token-user"))
     assert "ghp_wrong" not in str(caught.value)
 
 
@@ -131,12 +131,12 @@ def test_connection_refused_is_a_clear_error(github):
     url = github.url
     github.stop()
     with pytest.raises(GpsError, match="cannot connect"):
-        GitHubSource(GITHUB_TOKEN, url, timeout=2).resolve_owner("")
+        GitHubSource(GITHUB_TOKEN, url, timeout=2).token_login()
 
 
 def test_rate_limit_is_read_from_headers(github):
     src = source(github)
-    src.resolve_owner("")
+    src.token_login()
     remaining, limit = src.rate_limit()
     assert limit == 5000 and remaining == 4999
     assert github.count("/rate_limit") == 0

@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import days_ago, make_config, with_dedup
+from conftest import days_ago, make_config, run_in_process, with_dedup
 
 from gps.log import Log
 from gps.sync import run_sync
@@ -21,8 +21,7 @@ def uid(name):
 
 
 def run(config):
-    log = Log(stream=io.StringIO())
-    return run_sync(config, log, out=io.StringIO(), now=NOW), log
+    return run_in_process(config, NOW)
 
 
 def stored(posthog, event):

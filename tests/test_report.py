@@ -3,7 +3,7 @@
 from datetime import date, datetime, timedelta, timezone
 
 from gps.log import Log
-from gps.model import (DailyStat, Delivery, Owner, Plan, Popular, Repo, RepoResult, SyncResult,
+from gps.model import (DailyStat, Delivery, Owner, Popular, Repo, RepoResult, SyncResult, Tally,
                        Traffic)
 from gps.report import SUMMARY_LIMIT, markdown, outputs, sparkline
 
@@ -32,13 +32,13 @@ def test_report_has_totals_table_sorted_by_views_and_problems():
              traffic_result("octo-org/broken", [], status="failed", reason="views: HTTP 500")]
     result = make_result(repos, skipped=[(Repo("octo-org/f"), "fork (GPS_ALLOW_FORKS=0)")],
                          rate_limit=(4900, 5000), github_requests=37,
-                         delivery=Delivery(delivered={"a", "b"}, failed={"c": "HTTP 500 boom"}),
-                         plan=Plan(new=[], resend=[], skipped=[], held_back=[]))
+                         delivery=Delivery(delivered=2, failed={"c": "HTTP 500 boom"}),
+                         tally=Tally(fetched=3, new=3))
     log = Log()
     log.warnings.append("dedup is off: GPS_POSTHOG_TOKEN is not set")
     text = markdown(result, log)
     assert text.startswith("# GitHub traffic → PostHog: octo-org, 2026-12-03")
-    assert "2 synced, 1 failed, 0 without traffic access, 1 skipped (1 fork (GPS_ALLOW_FORKS=0))" in text
+    assert "2 synced, 1 failed, 0 without traffic access, 0 deferred, 1 skipped (1 fork (GPS_ALLOW_FORKS=0))" in text
     assert "2 sent" in text and "1 failed |" in text
     assert "37 used, 4900/5000 left" in text and "12.0 s" in text
     assert "165 views, 9 clones" in text  # window totals over synced repositories
@@ -77,11 +77,12 @@ def test_twenty_thousand_repositories_stay_under_one_mib_and_say_what_was_cut():
 def test_outputs():
     repos = [traffic_result("o/a", [2] * 15, clones=3), traffic_result("o/b", [1] * 15, clones=1),
              traffic_result("o/c", [], status="denied", reason="403")]
-    result = make_result(repos, delivery=Delivery(delivered={"x", "y", "z"}, failed={"w": "x"}))
-    result.plan.skipped = [object()] * 4
-    assert outputs(result) == {"events-sent": "3", "events-skipped": "4", "events-held-back": "0",
-                               "events-failed": "1", "repositories": "2", "views": "45",
-                               "clones": "4"}
+    result = make_result(repos, delivery=Delivery(delivered=3, failed={"w": "x"}),
+                         tally=Tally(fetched=10, new=4, skipped=4, held_back=2),
+                         deferred=[Repo("o/d")])
+    assert outputs(result) == {"events-sent": "3", "events-skipped": "4", "events-held-back": "2",
+                               "events-failed": "1", "repositories": "2",
+                               "repositories-deferred": "1", "views": "45", "clones": "4"}
 
 
 def test_report_date_is_the_runs_date():

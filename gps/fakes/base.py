@@ -63,6 +63,8 @@ class FakeServer:
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.in_flight = 0  # requests being answered right now
+        self.max_in_flight = 0  # the most ever answered at once
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -160,6 +162,15 @@ class FakeServer:
         )
         with self._lock:
             self.requests.append(request)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            self._answer(handler, request)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _answer(self, handler: BaseHTTPRequestHandler, request: Request) -> None:
         if self.latency:
             time.sleep(self.latency)
         reply = self._take_fault(request)
