@@ -207,33 +207,47 @@ class StoredValues:
                 values["after"] = str(rows[-1][key])
 
     def fetch(self, events: list[Event], today: date | None = None) -> Answer:
-        """Stored maxima for counts, stored versions of snapshots (and yesterday's stars)."""
-        answer = Answer()
+        """What PostHog holds for exactly the repositories, event kinds and days of `events`."""
         counted = [e for e in events if e.event in COUNTS | DOWNLOADS]
+        snapshots = sorted({e.repo for e in events if e.event == SNAPSHOT})
+        day = today or (max(e.timestamp for e in events).date() if events else None)
+        window = None
         if counted:
-            values = {
-                "event_names": sorted({e.event for e in counted}),
-                "since": _stamp(min(e.timestamp for e in counted)),
-                "until": _stamp(max(e.timestamp for e in counted) + timedelta(days=1)),
-                "repos": sorted({e.repo for e in counted}),
-            }
+            window = (min(e.timestamp for e in counted),
+                      max(e.timestamp for e in counted) + timedelta(days=1))
+        return self._fetch(sorted({e.event for e in counted}), sorted({e.repo for e in counted}),
+                           window, snapshots, day)
+
+    def fetch_for(self, repos: list[str], metrics: tuple[str, ...], today: date) -> Answer:
+        """What PostHog holds for these repositories over the window a run can send, asked before
+        their events exist (so events can be decided one repository at a time)."""
+        names = sorted(EVENT_NAMES[m] for m in metrics if EVENT_NAMES[m] in COUNTS | DOWNLOADS)
+        midnight = datetime(today.year, today.month, today.day, tzinfo=timezone.utc)
+        window = (midnight - timedelta(days=HOLD_BACK_DAYS + 1), midnight + timedelta(days=1))
+        return self._fetch(names, sorted(repos) if names else [], window,
+                           sorted(repos) if "snapshot" in metrics else [], today)
+
+    def _fetch(self, names: list[str], repos: list[str], window, snapshot_repos: list[str],
+               day: date | None) -> Answer:
+        answer = Answer()
+        if names and repos:
+            values = {"event_names": names, "since": _stamp(window[0]), "until": _stamp(window[1]),
+                      "repos": repos}
             for uuid, count, uniques, downloads in self._paged(STORED_VALUES_QUERY, values, key=0):
                 answer.stored[str(uuid)] = Stored(int(count or 0), int(uniques or 0),
                                                   int(downloads or 0))
-        snapshots = [e for e in events if e.event == SNAPSHOT]
-        if snapshots:
-            day = today or max(e.timestamp for e in snapshots).date()
+        if snapshot_repos and day is not None:
             since = datetime(day.year, day.month, day.day, tzinfo=timezone.utc) - timedelta(
                 days=SNAPSHOT_LOOKBACK_DAYS)
-            values = {"event_names": [SNAPSHOT], "since": _stamp(since),
-                      "repos": sorted({e.repo for e in snapshots})}
+            values = {"event_names": [SNAPSHOT], "since": _stamp(since), "repos": snapshot_repos}
             versions: dict[str, list[dict]] = {}
             latest_before: dict[str, tuple[datetime, int]] = {}
             for row in self._paged(SNAPSHOTS_QUERY, values, key=None):
                 uuid, repo, moment = str(row[0]), row[1], parse_stored_time(row[2])
                 props = dict(zip(SNAPSHOT_FIELDS, row[3:]))
                 versions.setdefault(uuid, []).append(props)
-                if moment.date() < day and (repo not in latest_before or moment >= latest_before[repo][0]):
+                if moment.date() < day and (repo not in latest_before or
+                                            moment >= latest_before[repo][0]):
                     latest_before[repo] = (moment, int(normalize(props["stars"]) or 0))
             for uuid, stored_versions in versions.items():
                 answer.stored[uuid] = Stored(snapshots=tuple(stored_versions))

@@ -143,6 +143,14 @@ def describe_github_error(exc: Exception) -> str:
 GITHUB_ERRORS = (GithubException, requests.exceptions.RequestException, ValueError)
 
 
+def each_item(paginated):
+    """Iterate a PaginatedList page by page without keeping the pages: iterating it directly caches
+    every object it ever fetched (a 5 000-repository listing would stay in memory, raw JSON and all).
+    Uses PaginatedList's own page-fetching protocol, so the requests are exactly the same."""
+    while paginated._couldGrow():
+        yield from paginated._fetchNextPage()
+
+
 def _timestamp(value) -> str | None:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
@@ -252,7 +260,7 @@ class GitHubSource:
                 listing = self.gh.get_organization(owner.login).get_repos(type="all")
             else:
                 listing = self.gh.get_user(owner.login).get_repos(type="owner")
-            repos = [_repo_from_listing(item) for item in listing]
+            repos = [_repo_from_listing(item) for item in each_item(listing)]
             self.note_budget()
             return repos
         except GITHUB_ERRORS as exc:
@@ -322,7 +330,7 @@ class GitHubSource:
 
         def read() -> list[Asset]:
             assets = []
-            for release in handle.get_releases():
+            for release in each_item(handle.get_releases()):
                 if release.draft:
                     continue
                 for asset in release.assets:

@@ -95,6 +95,7 @@ class RepoResult:
     assets: list[Asset] | None = None
     stars: list[Star] | None = None
     stars_unreachable: int = 0
+    spark: str | None = None  # daily views as blocks, kept once the days themselves are dropped
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,8 @@ class SyncResult:
     rate_limit: tuple[int, int] | None = None
     github_requests: int | None = None  # rate-limit budget this run spent
     previous_stars: dict[str, int] = field(default_factory=dict)  # repo -> stars at last snapshot
+    referrer_views: dict[str, int] = field(default_factory=dict)  # referrer -> views, all repos
+    top_paths: list[tuple[int, str, str]] = field(default_factory=list)  # (views, path, title)
 
     def failed_repos(self) -> list[str]:
         """Repositories that could not be read, or whose events were not all delivered."""

@@ -23,6 +23,7 @@ from gps.httputil import response_detail, retry_after
 from gps.model import Delivery, Event
 
 BATCH_SIZE = 100
+BACKPRESSURE = 5000  # events queued with the client before waiting for it to drain
 RAW_ATTEMPTS = 4
 MAX_RETRY_AFTER = 30.0
 RETRYABLE = {408, 429, 500, 502, 503, 504}
@@ -91,6 +92,8 @@ class PosthogSink:
             if returned != event.uuid:
                 with self._lock:
                     self._lost.append(wire_event(event))
+            if self._sent % BACKPRESSURE == 0:
+                self._client.flush()  # the client's queue is bounded: never let it overflow
 
     def close(self) -> Delivery:
         """Flush the client, retry what it lost through raw capture, and return the verdict."""

@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from gps.log import Log
-from gps.model import RepoResult, SyncResult
+from gps.model import RepoResult, SyncResult, Traffic
 
 SUMMARY_LIMIT = 1_000_000  # bytes; GitHub shows nothing of a step summary over 1 MiB
 PROBLEM_LINES = 50
@@ -69,6 +69,8 @@ def outputs(result: SyncResult) -> dict[str, str]:
 
 def sparkline(result: RepoResult, today) -> str:
     """Daily views over the 15-day window as Unicode blocks (the lowest block for no views)."""
+    if result.spark is not None:
+        return result.spark
     traffic = result.traffic.get("views")
     if traffic is None:
         return ""
@@ -112,14 +114,23 @@ def _row(result: RepoResult, today, previous: dict[str, int]) -> str:
 TOP = 10
 
 
+def keep_row(result: SyncResult, row: RepoResult, today) -> None:
+    """Keep one small row per repository for the report: fold its lists into the run's top lists,
+    draw its sparkline, and drop the days, lists, stars and assets it no longer needs."""
+    for entry in row.referrers or []:
+        result.referrer_views[entry.name] = result.referrer_views.get(entry.name, 0) + entry.count
+    paths = result.top_paths + [(e.count, e.name, e.title) for e in row.paths or []]
+    result.top_paths = sorted(paths, key=lambda p: (-p[0], p[1]))[:TOP]
+    row.spark = sparkline(row, today)
+    row.traffic = {stat: Traffic(t.stat, t.count, t.uniques) for stat, t in row.traffic.items()}
+    row.referrers = row.paths = row.assets = row.stars = None
+    result.repos.append(row)
+
+
 def top_lists(result: SyncResult) -> list[str]:
     """Top referrers (summed over repositories) and top paths of this run's 14-day lists."""
-    referrers: Counter = Counter()
-    paths: list[tuple[int, str, str]] = []
-    for repo in result.repos:
-        for entry in repo.referrers or []:
-            referrers[entry.name] += entry.count
-        paths += [(entry.count, entry.name, entry.title) for entry in repo.paths or []]
+    referrers = result.referrer_views
+    paths = result.top_paths
     lines = []
     if referrers:
         lines += ["## Top referrers (14 days, all repositories)", "", "| Referrer | Views |",

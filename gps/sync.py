@@ -25,10 +25,11 @@ from gps.github_source import (TRAFFIC_PERMISSION, BudgetExhausted, GitHubSource
 from gps.log import Log
 from gps.model import Delivery, Event, Plan, Repo, RepoResult, SyncResult
 from gps.posthog_sink import PosthogSink
+from gps.report import keep_row
 from gps.selection import NO_PUSH, select
 
 STAR_WINDOW_DAYS = 14  # without dedup, each run reads the stars of the last 14 days
-CHUNK = 1000  # repositories per read -> dedup -> send round
+CHUNK = 2000  # repositories per dedup query round (their stored values are held meanwhile)
 
 
 def read_repo(source: GitHubSource, repo: Repo, metrics: tuple[str, ...],
@@ -90,19 +91,28 @@ class Reader:
             finally:
                 self.source.note_budget()
 
-    def read(self, repos: list[Repo], cutoffs: dict[str, datetime | None], total: int) -> list[RepoResult]:
-        """Results in the order of `repos`; log lines too, as each result's turn comes."""
+    def read(self, repos: list[Repo], cutoffs: dict[str, datetime | None], total: int):
+        """Yield results in the order of `repos` (logging each as its turn comes), at most
+        GPS_CONCURRENCY ahead of the one being handed out."""
         tasks = ((repo, cutoffs.get(repo.full_name)) for repo in repos)
         if self.pool is None:
             results = (self._task(*args) for args in tasks)
         else:
-            results = self.pool.map(lambda args: self._task(*args), list(tasks))
-        done = []
+            results = self._bounded(tasks)
         for result in results:
             self.done += 1
             self._log(result, total)
-            done.append(result)
-        return done
+            yield result
+
+    def _bounded(self, tasks):
+        """Like pool.map, but submitting only a window of tasks, so memory holds a few results."""
+        window = []
+        for args in tasks:
+            window.append(self.pool.submit(self._task, *args))
+            if len(window) >= 2 * self.pool._max_workers:
+                yield window.pop(0).result()
+        for future in window:
+            yield future.result()
 
     def _log(self, result: RepoResult, total: int) -> None:
         name = result.repo.full_name
@@ -185,25 +195,21 @@ def star_cutoffs(config: Config, client: StoredValues | None, repos: list[Repo],
     return {r.full_name: cutoff for r in with_stars}
 
 
-def plan_chunk(client: StoredValues | None, events: list[Event], today: date, result: SyncResult,
-               log: Log) -> Plan:
-    stored = None
-    if client is not None and result.dedup != "failed":
-        try:
-            answer = client.fetch(events, today)
-            stored, result.dedup = answer.stored, "on"
-            result.previous_stars.update(answer.previous_stars)
-        except QueryFailed as exc:
-            query_failed(result, client, exc, log)
-    if client is not None:
+def prefetch(client: StoredValues | None, repos: list[Repo], metrics: tuple[str, ...], today: date,
+             result: SyncResult, log: Log):
+    """What PostHog holds for these repositories (None: dedup off or failed)."""
+    if client is None or result.dedup == "failed":
+        return None
+    try:
+        answer = client.fetch_for([r.full_name for r in repos], metrics, today)
+    except QueryFailed as exc:
+        query_failed(result, client, exc, log)
+        return None
+    finally:
         result.dedup_queries = client.queries
-    return plan_events(events, stored, today)
-
-
-def slim(result: RepoResult) -> RepoResult:
-    """What the report keeps of a repository once its events are on their way."""
-    result.stars, result.assets = None, None
-    return result
+    result.dedup = "on"
+    result.previous_stars.update(answer.previous_stars)
+    return answer.stored
 
 
 def run_sync(config: Config, log: Log, out: TextIO | None = None, now: datetime | None = None,
@@ -236,21 +242,23 @@ def run_sync(config: Config, log: Log, out: TextIO | None = None, now: datetime 
         for start in range(0, len(selected), CHUNK):
             chunk = selected[start:start + CHUNK]
             cutoffs = star_cutoffs(config, client, chunk, now, result, log)
-            with log.group(f"Reading repositories {start + 1}–{start + len(chunk)} of {len(selected)}"):
-                results = reader.read(chunk, cutoffs, len(selected))
-            events = build_events(results, config.metrics, today)
-            with log.group("Dedup"):
-                plan = plan_chunk(client, events, today, result, log)
-            result.tally.add(plan, len(events))
-            if observer:
-                observer(plan)
-            if sink is None:
-                print_events(plan.to_send, out)
-            elif plan.to_send:
-                with log.group(f"Sending {len(plan.to_send)} events to PostHog"):
-                    sink.send(plan.to_send)
-            result.repos += [slim(r) for r in results if r.status != "deferred"]
-            result.deferred += [r.repo for r in results if r.status == "deferred"]
+            stored = prefetch(client, chunk, config.metrics, today, result, log)
+            with log.group(f"Repositories {start + 1}–{start + len(chunk)} of {len(selected)}"):
+                for row in reader.read(chunk, cutoffs, len(selected)):
+                    if row.status == "deferred":
+                        result.deferred.append(row.repo)
+                        continue
+                    events = build_events([row], config.metrics, today)
+                    plan = plan_events(events, stored, today)
+                    result.tally.add(plan, len(events))
+                    if observer:
+                        observer(plan)
+                    if sink is None:
+                        print_events(plan.to_send, out)
+                    else:
+                        sink.send(plan.to_send)
+                    keep_row(result, row, today)
+            del stored
     finally:
         reader.close()
         result.delivery = sink.close() if sink else Delivery()
