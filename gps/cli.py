@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
 from gps import __version__
 from gps.actions import ActionsLog, add_masks, append_summary, in_actions, write_outputs
 from gps.config import OPTIONS, load_config, secret_values
-from gps.errors import GpsError
+from gps.errors import GpsError, Terminated
 from gps.log import Log
 
 COMMANDS = ("sync", "demo")
@@ -56,7 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     return sync_command(vars(args), os.environ, Path.cwd())
 
 
+def _terminate(signum, frame):
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    raise Terminated("stopped by SIGTERM")
+
+
 def sync_command(flags: dict, environ, cwd: Path) -> int:
+    signal.signal(signal.SIGTERM, _terminate)
     actions = in_actions(environ)
     secrets = secret_values(flags, environ, cwd)
     if actions:

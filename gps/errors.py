@@ -17,3 +17,9 @@ class CredentialsError(GpsError):
     """GitHub or PostHog rejected a credential, or an owner does not exist."""
 
     exit_code = 2
+
+
+class Terminated(GpsError):
+    """SIGTERM arrived (a cancelled workflow, a stopped container): finish what is queued, report."""
+
+    exit_code = 143

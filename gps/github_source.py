@@ -131,12 +131,14 @@ def describe_github_error(exc: Exception) -> str:
         return f"HTTP {exc.status}: {message}"
     if isinstance(exc, requests.exceptions.RetryError):
         return "the server kept failing after retries (HTTP 5xx)"
-    if isinstance(exc, requests.exceptions.Timeout):
-        return "the request timed out"
+    if isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc).lower():
+        return "the request timed out, also when retried (GPS_TIMEOUT)"
     if isinstance(exc, requests.exceptions.ConnectionError):
         return "cannot connect to the server"
     if isinstance(exc, ValueError):
         return f"the response is not valid JSON ({exc})"
+    if isinstance(exc, (KeyError, TypeError, AttributeError)):
+        return f"the response is not what GitHub documents ({type(exc).__name__}: {exc})"
     return f"{type(exc).__name__}: {exc}"
 
 
@@ -302,9 +304,12 @@ class GitHubSource:
         def read(stat: str) -> Traffic:
             answer = handle.get_views_traffic() if stat == "views" else handle.get_clones_traffic()
             raw = answer.raw_data
+            if not isinstance(raw.get(stat), list) or "count" not in raw:
+                # PyGithub wraps a body that is not JSON as {"data": text}: never read it as zero
+                raise ValueError(f"not GitHub's traffic JSON: {str(raw)[:80]!r}")
             days = tuple(DailyStat(d["timestamp"], int(d["count"]), int(d["uniques"]))
-                         for d in raw.get(stat) or [])
-            return Traffic(stat, int(raw.get("count", 0)), int(raw.get("uniques", 0)), days)
+                         for d in raw[stat])
+            return Traffic(stat, int(raw["count"]), int(raw.get("uniques", 0)), days)
 
         return {stat: self._read(stat, lambda: read(stat)) for stat in stats}
 

@@ -202,6 +202,7 @@ class SyncResult:
     rate_limit: tuple[int, int] | None = None
     github_requests: int | None = None  # rate-limit budget this run spent
     previous_stars: dict[str, int] = field(default_factory=dict)  # repo -> stars at last snapshot
+    terminated: bool = False  # stopped early by SIGTERM
     referrer_views: dict[str, int] = field(default_factory=dict)  # referrer -> views, all repos
     top_paths: list[tuple[int, str, str]] = field(default_factory=list)  # (views, path, title)
 
@@ -212,4 +213,6 @@ class SyncResult:
 
     @property
     def exit_code(self) -> int:
+        if self.terminated:
+            return 143
         return 1 if self.failed_repos() or self.dedup_rejected else 0

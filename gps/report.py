@@ -31,6 +31,10 @@ def log_summary(result: SyncResult, log: Log) -> None:
                  f"{len(result.delivery.failed)} failed")
     if result.deferred:
         log.info(f"repositories deferred to the next run (rate limit): {len(result.deferred)}")
+    if result.terminated:
+        log.error(f"stopped by SIGTERM after {len(result.repos)} repositories; "
+                  f"{result.delivery.delivered} events delivered, {len(result.delivery.failed)} "
+                  "failed; the next run sends the rest")
     if result.rate_limit:
         remaining, limit = result.rate_limit
         log.info(f"GitHub rate limit: {remaining}/{limit} requests left")
@@ -173,6 +177,9 @@ def markdown(result: SyncResult, log: Log | None = None, limit: int = SUMMARY_LI
     if result.dry_run:
         head += ["> [!WARNING]", "> **Dry run**: nothing was sent to PostHog. "
                  f"{tally.to_send} events would have been sent.", ""]
+    if result.terminated:
+        head += ["> [!CAUTION]", "> **Stopped by SIGTERM** before the end: the next run sends the "
+                 "rest.", ""]
     if result.deferred:
         when = result.reset_at.strftime("%Y-%m-%d %H:%M UTC") if result.reset_at else "later"
         head += ["> [!NOTE]", f"> {len(result.deferred)} repositories were deferred to the next "

@@ -18,7 +18,7 @@ from typing import Callable, TextIO
 
 from gps.config import Config
 from gps.dedup import QueryFailed, StoredValues, plan_events, query_api_url
-from gps.errors import CredentialsError
+from gps.errors import CredentialsError, Terminated
 from gps.events import download_events, popular_events, snapshot_event, star_events, traffic_events
 from gps.github_source import (TRAFFIC_PERMISSION, BudgetExhausted, GitHubSource, TrafficDenied,
                                TrafficFailed)
@@ -259,6 +259,10 @@ def run_sync(config: Config, log: Log, out: TextIO | None = None, now: datetime 
                         sink.send(plan.to_send)
                     keep_row(result, row, today)
             del stored
+    except Terminated:
+        result.terminated = True
+        log.warning("stopped by SIGTERM: delivering what is already queued; the next run sends "
+                    "the rest")
     finally:
         reader.close()
         result.delivery = sink.close() if sink else Delivery()
@@ -274,7 +278,7 @@ def run_sync(config: Config, log: Log, out: TextIO | None = None, now: datetime 
         log.info(f"dry run: {result.tally.to_send} events printed, nothing sent")
     readable = [r for r in result.repos if r.status != "denied"]
     candidates = len(selected) + sum(1 for _, why in selection.skipped if why == NO_PUSH)
-    if candidates and not readable and not result.deferred:
+    if candidates and not readable and not result.deferred and not result.terminated:
         raise CredentialsError(f"GPS_GITHUB_KEY: the token cannot read the traffic of any of the "
                                f"{candidates} selected repositories; {TRAFFIC_PERMISSION}")
     result.finished = datetime.now(timezone.utc)

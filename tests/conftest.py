@@ -77,6 +77,10 @@ def gps(github, posthog, tmp_path):
                             if not line.startswith(secrets_allowed_in or ("\0",)))
         for secret in SECRETS:
             assert secret not in scanned, "a secret leaked into the output"
+        for path in tmp_path.rglob("*"):  # nothing gps wrote (reports, outputs) holds a secret
+            if path.is_file() and path.name != ".env":
+                text = path.read_text(errors="replace")
+                assert not any(secret in text for secret in SECRETS), f"a secret in {path.name}"
         assert "Traceback" not in result.stderr, result.stderr
         return result
 

@@ -67,6 +67,16 @@ def test_flag_words(tmp_path, word, value):
     ({"GPS_GITHUB_ID": "../orgs/x"}, "GPS_GITHUB_ID"),
     ({"GPS_TIMEOUT": "soon"}, "GPS_TIMEOUT"),
     ({"GPS_GITHUB_KEY": ""}, "GPS_GITHUB_KEY"),
+    ({"GPS_SHARD": "3/2"}, "GPS_SHARD"),
+    ({"GPS_SHARD": "0/4"}, "GPS_SHARD"),
+    ({"GPS_SHARD": "two"}, "GPS_SHARD"),
+    ({"GPS_CONCURRENCY": "0"}, "GPS_CONCURRENCY"),
+    ({"GPS_MAX_WAIT": "-1"}, "GPS_MAX_WAIT"),
+    ({"GPS_METRICS": "views,forks"}, "GPS_METRICS"),
+    ({"GPS_REPOSITORIES": "not-a-repo"}, "GPS_REPOSITORIES"),
+    ({"GPS_EXCLUDE": "a/b/c"}, "GPS_EXCLUDE"),
+    ({"GPS_BACKFILL": "everything"}, "GPS_BACKFILL"),
+    ({"GPS_GITHUB_ID": "ok,bad login"}, "GPS_GITHUB_ID"),
     ({"GPS_POSTHOG_KEY": ""}, "GPS_POSTHOG_KEY"),
 ])
 def test_bad_values_name_the_setting(tmp_path, env, names):
@@ -96,3 +106,15 @@ def test_malformed_dotenv_line_is_named(tmp_path):
 def test_secrets_are_listed_for_redaction(tmp_path):
     config = load({"GPS_POSTHOG_TOKEN": "phx_y"}, tmp_path=tmp_path)
     assert sorted(config.secrets) == ["ghp_x", "phc_x", "phx_y"]
+
+
+def test_new_settings_parse(tmp_path):
+    config = load({"GPS_SHARD": " 2 / 4 ", "GPS_CONCURRENCY": "16", "GPS_MAX_WAIT": "0",
+                   "GPS_GITHUB_ID": "a, b,a", "GPS_METRICS": "clones, VIEWS",
+                   "GPS_BACKFILL": "stargazers"}, tmp_path=tmp_path)
+    assert config.shard == (2, 4) and config.concurrency == 16 and config.max_wait == 0
+    assert config.github_id == ("a", "b") and config.metrics == ("views", "clones")
+    assert config.backfill == "stargazers"
+    default = load(tmp_path=tmp_path)
+    assert default.metrics == ("views", "clones", "referrers", "paths", "snapshot")
+    assert default.concurrency == 4 and default.max_wait == 60 and default.shard is None
