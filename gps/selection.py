@@ -60,13 +60,14 @@ class Selection:
     skipped: list[tuple[Repo, str]] = field(default_factory=list)
     listed: int = 0
     other_shards: int = 0  # selected, but another shard's to sync
+    seen: set[str] = field(default_factory=set)  # lower-cased names already selected or skipped
 
     def add(self, repo: Repo, reason: str = "") -> None:
         """Select or skip a repository once, whatever route reached it."""
         key = repo.full_name.lower()
-        if any(r.full_name.lower() == key for r in self.selected) or \
-                any(r.full_name.lower() == key for r, _ in self.skipped):
+        if key in self.seen:
             return
+        self.seen.add(key)
         if not reason and repo.can_push is False:
             reason = NO_PUSH
         if reason:
@@ -127,10 +128,13 @@ def select(source, config, log: Log) -> Selection:
                 selection.add(repo, filter_reason(repo, *filters))
 
     for pattern in config.exclude:
-        excluded = [r for r in selection.selected if matches(r.full_name, pattern)]
-        for repo in excluded:
-            selection.selected.remove(repo)
-            selection.skipped.append((repo, f"excluded ({pattern})"))
+        kept = []
+        for repo in selection.selected:
+            if matches(repo.full_name, pattern):
+                selection.skipped.append((repo, f"excluded ({pattern})"))
+            else:
+                kept.append(repo)
+        selection.selected = kept
     mine = [r for r in selection.selected if in_shard(r.full_name, config.shard)]
     selection.other_shards = len(selection.selected) - len(mine)
     selection.selected = mine

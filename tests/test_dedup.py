@@ -4,7 +4,6 @@ The fake evaluates the project's real HogQL query against the rows it stores (tr
 SQLite), so these tests fail if the query asks for the wrong thing.
 """
 
-import io
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -13,9 +12,7 @@ from conftest import PERSONAL_KEY, make_config, run_in_process, with_dedup
 
 from gps.dedup import STORED_VALUES_QUERY, QueryFailed, Stored, StoredValues, plan_events, query_api_url
 from gps.events import traffic_events
-from gps.log import Log
 from gps.model import DailyStat
-from gps.sync import run_sync
 
 NS = uuid.UUID("45e8f109-f056-4372-9545-9d7b78b20c34")
 START = datetime(2026, 3, 1, tzinfo=timezone.utc)
