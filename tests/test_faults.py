@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import PERSONAL_KEY, days_ago
 
 DAYS = [days_ago(n) for n in (6, 5, 4, 3, 2)]
@@ -125,3 +126,52 @@ def test_sigkill_mid_run_then_the_next_run_converges(github, posthog, gps, tmp_p
                      "GPS_POSTHOG_API_URL": posthog.url})
     assert again.returncode == 0, again.stderr
     assert exact(posthog, github)
+
+
+@pytest.mark.parametrize("env,setting", [
+    ({"GPS_GITHUB_KEY": None}, "GPS_GITHUB_KEY"),
+    ({"GPS_GITHUB_KEY": ""}, "GPS_GITHUB_KEY"),
+    ({"GPS_POSTHOG_KEY": None}, "GPS_POSTHOG_KEY"),
+    ({"GPS_POSTHOG_ID": "twelve"}, "GPS_POSTHOG_ID"),
+    ({"GPS_DRY_RUN": "maybe"}, "GPS_DRY_RUN"),
+    ({"GPS_GITHUB_URL": "api.github.com"}, "GPS_GITHUB_URL"),
+    ({"GPS_POSTHOG_URL": "ftp://eu.i.posthog.com"}, "GPS_POSTHOG_URL"),
+    ({"GPS_POSTHOG_API_URL": "https://eu.posthog.com/a b"}, "GPS_POSTHOG_API_URL"),
+    ({"GPS_GITHUB_ID": "no_such/owner"}, "GPS_GITHUB_ID"),
+    ({"GPS_GITHUB_ID": "nobody-at-all"}, "GPS_GITHUB_ID"),
+    ({"GPS_METRICS": "views,likes"}, "GPS_METRICS"),
+    ({"GPS_SHARD": "3/2"}, "GPS_SHARD"),
+    ({"GPS_SHARD": "0/4"}, "GPS_SHARD"),
+])
+def test_bad_input_is_one_line_naming_the_setting_exit_2(github, posthog, gps, env, setting):
+    github.add_repo("octo-user/alpha", views=[(DAYS[0], 1, 1)])
+    run = gps(env=env)
+    assert run.returncode == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"gps: error: {setting}:"), run.stderr
+    assert posthog.count() == 0
+
+
+def test_malformed_dotenv_line_is_named_with_exit_2(github, posthog, gps, tmp_path):
+    (tmp_path / ".env").write_text("GPS_ALLOW_FORKS=1\nexport = = =\n")
+    run = gps()
+    assert run.returncode == 2 and ".env line 2" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1
+
+
+def test_only_one_dedup_setting_is_a_warning_not_an_error(github, posthog, gps):
+    github.add_repo("octo-user/alpha", views=[(DAYS[0], 1, 1)])
+    run = gps(env={"GPS_POSTHOG_ID": "7"})
+    assert run.returncode == 0
+    assert "warning: dedup is off: GPS_POSTHOG_TOKEN is not set" in run.stderr
+
+
+def test_stars_github_counts_but_cannot_list_are_reported(github, posthog):
+    from conftest import make_config, run_in_process
+
+    repo = github.add_repo("octo-user/popular", stars=[(days_ago(3), "ana"), (days_ago(2), "bo")])
+    repo.hidden_stars = 3  # counted in totalCount, never listed (e.g. accounts GitHub hides)
+    result, log = run_in_process(make_config(github, posthog, metrics=("stargazers",),
+                                             backfill="stargazers"))
+    assert result.tally.new == 2
+    assert any("octo-user/popular: 3 stars could not be read" in w for w in log.warnings)

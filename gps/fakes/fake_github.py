@@ -36,6 +36,7 @@ class FakeRepo:
     paths: list[tuple[str, str, int, int]] = field(default_factory=list)  # (path, title, count, uniques)
     stars: list[tuple[str, str]] = field(default_factory=list)  # (starred_at, login), oldest first
     releases: list[dict] = field(default_factory=list)  # {"tag", "prerelease", "draft", "assets": {name: downloads}}
+    hidden_stars: int = 0  # in the star count, but never listed
     forks_count: int = 0
     open_issues: int = 0
     size_kb: int = 1
@@ -104,7 +105,8 @@ class FakeGitHub(FakeServer):
             "url": f"{self.url}/repos/{repo.full_name}",
             "permissions": {"admin": False, "maintain": False, "push": repo.push, "triage": True,
                             "pull": True},
-            "stargazers_count": len(repo.stars), "watchers_count": len(repo.stars),
+            "stargazers_count": len(repo.stars) + repo.hidden_stars,
+            "watchers_count": len(repo.stars) + repo.hidden_stars,
             "forks_count": repo.forks_count, "open_issues_count": repo.open_issues,
             "size": repo.size_kb, "language": repo.language, "topics": list(repo.topics),
             "pushed_at": repo.pushed_at, "default_branch": "main",
@@ -168,7 +170,7 @@ class FakeGitHub(FakeServer):
         edges = [{"starredAt": at, "node": {"login": login}} for at, login in chunk]
         cursor = base64.b64encode(str(end).encode()).decode()
         return Reply(200, {"data": {"repository": {"stargazers": {
-            "totalCount": len(repo.stars), "edges": edges,
+            "totalCount": len(repo.stars) + repo.hidden_stars, "edges": edges,
             "pageInfo": {"hasNextPage": end < len(newest_first), "endCursor": cursor}}}}})
 
     # -- routes ----------------------------------------------------------------------------------
