@@ -20,11 +20,11 @@ from gps.config import Config
 from gps.dedup import QueryFailed, StoredValues, plan_events, query_api_url
 from gps.errors import CredentialsError, Terminated
 from gps.events import download_events, popular_events, snapshot_event, star_events, traffic_events
-from gps.github_source import (TRAFFIC_PERMISSION, BudgetExhausted, GitHubSource, TrafficDenied,
-                               TrafficFailed)
+from gps.github_source import TRAFFIC_PERMISSION, GitHubSource, TrafficDenied, TrafficFailed
 from gps.log import Log
 from gps.model import Delivery, Event, Plan, Repo, RepoResult, SyncResult
 from gps.posthog_sink import PosthogSink
+from gps.rate_limit import BudgetExhausted
 from gps.report import keep_row
 from gps.selection import NO_PUSH, select
 
