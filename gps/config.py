@@ -96,24 +96,23 @@ def parse_positive_int(name: str, value: str) -> int:
     return int(text)
 
 
-def parse_seconds(name: str, value: str) -> float:
+def _seconds(name: str, value: str, allow_zero: bool) -> float:
     try:
         seconds = float(value)
     except ValueError:
-        seconds = -1.0
-    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
-        raise ConfigError(f"{name}: {value!r} is not a positive number of seconds")
+        seconds = float("nan")
+    if not (0 <= seconds if allow_zero else 0 < seconds) or seconds == float("inf"):
+        kind = "a number of seconds (0 or more)" if allow_zero else "a positive number of seconds"
+        raise ConfigError(f"{name}: {value!r} is not {kind}")
     return seconds
+
+
+def parse_seconds(name: str, value: str) -> float:
+    return _seconds(name, value, allow_zero=False)
 
 
 def parse_wait(name: str, value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds < float("inf"):
-        raise ConfigError(f"{name}: {value!r} is not a number of seconds (0 or more)")
-    return seconds
+    return _seconds(name, value, allow_zero=True)
 
 
 def parse_shard(name: str, value: str) -> tuple[int, int]:
