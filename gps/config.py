@@ -19,7 +19,8 @@ from gps.errors import ConfigError
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off"}
-LOGIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
+LOGIN = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"  # GitHub's rule for user names
+LOGIN_RE = re.compile(f"^{LOGIN}$")
 
 
 def parse_flag(name: str, value: str) -> bool:
@@ -61,7 +62,7 @@ def parse_logins(name: str, value: str) -> tuple[str, ...]:
 
 
 METRICS = ("views", "clones", "referrers", "paths", "snapshot", "stargazers", "releases")
-REPO_PATTERN_RE = re.compile(r"^([A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})/([A-Za-z0-9._*?\[\]-]+)$")
+REPO_PATTERN_RE = re.compile(f"^({LOGIN})/" + r"([A-Za-z0-9._*?\[\]-]+)$")
 
 
 def parse_metrics(name: str, value: str) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from github.GithubException import (BadCredentialsException, RateLimitExceededEx
                                     UnknownObjectException)
 
 from gps.errors import CredentialsError, GpsError
+from gps.events import parse_timestamp
 from gps.model import Asset, DailyStat, Owner, Popular, Repo, Star, Traffic
 from gps.rate_limit import Budget, BudgetExhausted, GpsRetry
 
@@ -23,10 +24,6 @@ TRAFFIC_PERMISSION = (
     "traffic needs push access: a classic token with `repo` scope, or a fine-grained token "
     "or GitHub App with Administration: read on the repository"
 )
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
 
 
 class TrafficDenied(Exception):
@@ -273,7 +270,7 @@ class GitHubSource:
             total = int(block.get("totalCount") or 0)
             for edge in block.get("edges") or []:
                 starred_at = edge["starredAt"]
-                if newer_than and _parse(starred_at) <= newer_than:
+                if newer_than and parse_timestamp(starred_at) <= newer_than:
                     return stars, 0
                 stars.append(Star(starred_at, (edge.get("node") or {}).get("login") or "ghost"))
             page = block.get("pageInfo") or {}

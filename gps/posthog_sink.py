@@ -62,7 +62,6 @@ class PosthogSink:
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff
-        self.requests_made = 0
         self._client: Posthog | None = None
         self._lost: list[dict] = []  # wire events the client did not deliver
         self._lock = threading.Lock()
@@ -126,7 +125,6 @@ class PosthogSink:
     def _post(self, batch: list[dict]) -> requests.Response:
         body = {"api_key": self.api_key, "batch": batch, "historical_migration": self.historical,
                 "sent_at": datetime.now(timezone.utc).isoformat()}
-        self.requests_made += 1
         return requests.post(f"{self.host}/batch/", data=json.dumps(body, default=str),
                              headers={"Content-Type": "application/json",
                                       "User-Agent": f"gps/{__version__}"},

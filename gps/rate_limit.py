@@ -34,7 +34,6 @@ class Budget:
         self.reset: int = 0  # epoch seconds
         self.first: int | None = None  # budget before the run's first request
         self.secondary_until = 0.0  # monotonic time until which a secondary limit holds
-        self.secondary_hits = 0
 
     def note(self, remaining: int, limit: int, reset: int) -> None:
         if limit < 0:
@@ -49,7 +48,6 @@ class Budget:
 
     def note_secondary(self, wait: float) -> None:
         with self.lock:
-            self.secondary_hits += 1
             self.secondary_until = max(self.secondary_until, time.monotonic() + wait + 1)
 
     @property
